@@ -1,0 +1,31 @@
+package protect
+
+// QUIC versions whose packet protection this package knows. They are kept
+// unexported so that this package does not depend on the version registry
+// of package wire.
+const (
+	version1 uint32 = 0x00000001 // RFC 9000
+	version2 uint32 = 0x6b3343cf // RFC 9369, Section 3.1
+)
+
+// labelSet holds the HKDF-Expand-Label labels a QUIC version uses to derive
+// packet protection material.
+type labelSet struct {
+	key, iv, hp, ku string
+}
+
+var (
+	// RFC 9001, Sections 5.1 and 6.1.
+	labelsV1 = labelSet{key: "quic key", iv: "quic iv", hp: "quic hp", ku: "quic ku"}
+	// RFC 9369, Section 3.3.2.
+	labelsV2 = labelSet{key: "quicv2 key", iv: "quicv2 iv", hp: "quicv2 hp", ku: "quicv2 ku"}
+)
+
+// labelsFor returns the labels for version. Versions other than QUIC
+// version 2 use the version 1 labels.
+func labelsFor(version uint32) *labelSet {
+	if version == version2 {
+		return &labelsV2
+	}
+	return &labelsV1
+}
