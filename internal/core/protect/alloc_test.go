@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/quince-go/quic/internal/core/wire"
 )
 
 // TestZeroAllocs checks that sealing, removing header protection and
@@ -16,8 +17,8 @@ func TestZeroAllocs(t *testing.T) {
 	for _, ts := range testSuites {
 		t.Run(ts.name, func(t *testing.T) {
 			secret := testSecret(t, ts.id)
-			tx := mustNewKeys(t, ts.id, version1, secret)
-			rx := mustNewKeys(t, ts.id, version1, secret)
+			tx := mustNewKeys(t, ts.id, wire.Version1, secret)
+			rx := mustNewKeys(t, ts.id, wire.Version1, secret)
 			plain, pnOffset := shortPacket(size, false, 123456, 3)
 			const pnLen = 3
 			buf := make([]byte, 0, size)

@@ -1,6 +1,10 @@
 package protect
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/quince-go/quic/internal/core/wire"
+)
 
 // benchPacketSize is the size of the protected 1-RTT packets benchmarked.
 const benchPacketSize = 1200
@@ -10,7 +14,7 @@ const benchPacketSize = 1200
 func BenchmarkSeal(b *testing.B) {
 	for _, ts := range testSuites {
 		b.Run(ts.name, func(b *testing.B) {
-			k := mustNewKeys(b, ts.id, version1, testSecret(b, ts.id))
+			k := mustNewKeys(b, ts.id, wire.Version1, testSecret(b, ts.id))
 			plain, pnOffset := shortPacket(benchPacketSize, false, 1, 2)
 			buf := make([]byte, 0, benchPacketSize)
 			b.SetBytes(benchPacketSize)
@@ -31,8 +35,8 @@ func BenchmarkOpen(b *testing.B) {
 		b.Run(ts.name, func(b *testing.B) {
 			secret := testSecret(b, ts.id)
 			plain, pnOffset := shortPacket(benchPacketSize, false, 1, 2)
-			sealed := mustNewKeys(b, ts.id, version1, secret).Seal(plain, pnOffset, 2, 1)
-			k := mustNewKeys(b, ts.id, version1, secret)
+			sealed := mustNewKeys(b, ts.id, wire.Version1, secret).Seal(plain, pnOffset, 2, 1)
+			k := mustNewKeys(b, ts.id, wire.Version1, secret)
 			in := make([]byte, benchPacketSize)
 			b.SetBytes(benchPacketSize)
 			b.ReportAllocs()

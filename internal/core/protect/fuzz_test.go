@@ -3,6 +3,8 @@ package protect
 import (
 	"crypto/tls"
 	"testing"
+
+	"github.com/quince-go/quic/internal/core/wire"
 )
 
 // FuzzUnprotect feeds arbitrary datagrams to the receive path: it must
@@ -21,9 +23,9 @@ func FuzzUnprotect(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, pkt []byte, pnOffset int, suiteIndex uint8) {
 		ts := testSuites[int(suiteIndex)%len(testSuites)]
-		k := mustNewKeys(t, ts.id, version1, secrets[ts.id])
+		k := mustNewKeys(t, ts.id, wire.Version1, secrets[ts.id])
 		if ts.id == tls.TLS_AES_128_GCM_SHA256 && suiteIndex%2 == 1 {
-			k, _ = InitialKeys(version2, sampleDCID)
+			k, _ = InitialKeys(wire.Version2, sampleDCID)
 		}
 		pnLen, err := k.Header.RemoveHeaderProtection(pkt, pnOffset)
 		if err != nil {

@@ -4,6 +4,8 @@ import (
 	"crypto/hkdf"
 	"crypto/sha256"
 	"crypto/tls"
+
+	"github.com/quince-go/quic/internal/core/wire"
 )
 
 var (
@@ -24,7 +26,7 @@ var (
 // Section 5.2; RFC 9369, Section 3.3.1).
 func initialSecrets(version uint32, dstConnID []byte) (client, server []byte) {
 	salt := initialSaltV1
-	if version == version2 {
+	if version == wire.Version2 {
 		salt = initialSaltV2
 	}
 	prk, err := hkdf.Extract(sha256.New, dstConnID, salt)

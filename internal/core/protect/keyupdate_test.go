@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/quince-go/quic/internal/core/wire"
 )
 
 // testSuites are the cipher suites NewKeys supports.
@@ -45,7 +46,7 @@ func mustNewKeys(t testing.TB, suite uint16, version uint32, secret []byte) *Key
 func TestKeyUpdate(t *testing.T) {
 	const generations = 3
 	for _, ts := range testSuites {
-		for _, version := range []uint32{version1, version2} {
+		for _, version := range []uint32{wire.Version1, wire.Version2} {
 			t.Run(fmt.Sprintf("%s/v%x", ts.name, version), func(t *testing.T) {
 				s, _ := suiteFor(ts.id)
 				ku := labelsFor(version).ku
@@ -104,8 +105,8 @@ func TestKeyUpdate(t *testing.T) {
 // gives a different secret from version 1.
 func TestKeyUpdateVersionsDiffer(t *testing.T) {
 	secret := testSecret(t, tls.TLS_AES_128_GCM_SHA256)
-	k1 := mustNewKeys(t, tls.TLS_AES_128_GCM_SHA256, version1, secret)
-	k2 := mustNewKeys(t, tls.TLS_AES_128_GCM_SHA256, version2, secret)
+	k1 := mustNewKeys(t, tls.TLS_AES_128_GCM_SHA256, wire.Version1, secret)
+	k2 := mustNewKeys(t, tls.TLS_AES_128_GCM_SHA256, wire.Version2, secret)
 	if cmp.Equal(k1.Next().secret, k2.Next().secret) {
 		t.Errorf("version 1 and 2 key updates give the same secret")
 	}
@@ -127,13 +128,13 @@ func TestNewKeysErrors(t *testing.T) {
 		{"ChaCha20 with empty secret", tls.TLS_CHACHA20_POLY1305_SHA256, 0},
 	}
 	for _, tt := range tests {
-		if k, err := NewKeys(tt.suite, version1, make([]byte, tt.secret)); err == nil {
+		if k, err := NewKeys(tt.suite, wire.Version1, make([]byte, tt.secret)); err == nil {
 			t.Errorf("%s: NewKeys = %v, want error", tt.name, k)
 		}
 	}
 
 	secret := testSecret(t, tls.TLS_AES_128_GCM_SHA256)
-	k := mustNewKeys(t, tls.TLS_AES_128_GCM_SHA256, version1, secret)
+	k := mustNewKeys(t, tls.TLS_AES_128_GCM_SHA256, wire.Version1, secret)
 	want := k.Next().secret
 	secret[0] ^= 0xff
 	if !cmp.Equal(want, k.Next().secret) {

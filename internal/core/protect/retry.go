@@ -4,6 +4,8 @@ import (
 	"crypto/cipher"
 	"crypto/subtle"
 	"sync"
+
+	"github.com/quince-go/quic/internal/core/wire"
 )
 
 // Retry integrity keys and nonces: RFC 9001, Section 5.8 for version 1 and
@@ -38,7 +40,7 @@ var retryAEADs = sync.OnceValue(func() [2]cipher.AEAD {
 // version 2 use the version 1 key.
 func RetryIntegrityTag(version uint32, origDstConnID, retryWithoutTag []byte) [TagLen]byte {
 	aead, nonce := retryAEADs()[0], retryNonceV1
-	if version == version2 {
+	if version == wire.Version2 {
 		aead, nonce = retryAEADs()[1], retryNonceV2
 	}
 	// Retry Pseudo-Packet: ODCID Length (8), ODCID, then the Retry packet

@@ -1,12 +1,14 @@
 package protect
 
+import "github.com/quince-go/quic/internal/core/wire"
+
 // rfcVectors are the sample packet protection values of RFC 9001, Appendix A
 // (QUIC version 1) and RFC 9369, Appendix A (QUIC version 2), copied from the
 // RFC text. All values are hex.
 var rfcVectors = []rfcVector{
 	{
 		name:          "RFC 9001",
-		version:       version1,
+		version:       wire.Version1,
 		initialSecret: "7db5df06e7a69e432496adedb00851923595221596ae2ae9fb8115c1e9ed0a44",
 		clientSecret:  "c00cf151ca5be075ed0ebfb5c80323c42d6b7db67881289af4008f1f6c357aea",
 		clientKey:     "1f369613dd76d5467730efcbe3b1a22d",
@@ -97,7 +99,7 @@ var rfcVectors = []rfcVector{
 	},
 	{
 		name:          "RFC 9369",
-		version:       version2,
+		version:       wire.Version2,
 		initialSecret: "2062e8b3cd8d52092614b8071d0aa1fb7c2e3ac193f78b280e72d8f5751f6aba",
 		clientSecret:  "14ec9d6eb9fd7af83bf5a668bc17a7e283766aade7ecd0891f70f9ff7f4bf47b",
 		clientKey:     "8b1a0bc121284290a29e0971b5cd045d",

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/quince-go/quic/internal/core/wire"
 )
 
 // TestTamper flips every bit of sealed packets and checks that the receiver
@@ -26,7 +27,7 @@ func TestTamper(t *testing.T) {
 			secret := testSecret(t, ts.id)
 			samples = append(samples, sample{
 				name:     ts.name,
-				keys:     func() *Keys { return mustNewKeys(t, ts.id, version1, secret) },
+				keys:     func() *Keys { return mustNewKeys(t, ts.id, wire.Version1, secret) },
 				plain:    plain,
 				pnOffset: pnOffset,
 				pnLen:    pnLen,
@@ -79,7 +80,7 @@ func TestTamper(t *testing.T) {
 // RemoveHeaderProtection leaves them unchanged.
 func TestUnprotectShortPackets(t *testing.T) {
 	for _, ts := range testSuites {
-		k := mustNewKeys(t, ts.id, version1, testSecret(t, ts.id))
+		k := mustNewKeys(t, ts.id, wire.Version1, testSecret(t, ts.id))
 		for _, tt := range []struct {
 			size, pnOffset int
 		}{
@@ -118,7 +119,7 @@ func TestUnprotectShortPackets(t *testing.T) {
 // largest ChaCha20 block counter produces a mask without panicking (RFC
 // 9001, Section 5.4.4); the sample comes from the network.
 func TestChaChaCounterEdge(t *testing.T) {
-	k := mustNewKeys(t, tls.TLS_CHACHA20_POLY1305_SHA256, version1, testSecret(t, tls.TLS_CHACHA20_POLY1305_SHA256))
+	k := mustNewKeys(t, tls.TLS_CHACHA20_POLY1305_SHA256, wire.Version1, testSecret(t, tls.TLS_CHACHA20_POLY1305_SHA256))
 	for _, counter := range [][4]byte{{0xff, 0xff, 0xff, 0xff}, {0xfe, 0xff, 0xff, 0xff}, {0, 0, 0, 0}} {
 		pkt := make([]byte, 1+4+SampleLen)
 		pkt[0] = 0x40
@@ -132,7 +133,7 @@ func TestChaChaCounterEdge(t *testing.T) {
 // TestSealPanicsOnShortPayload checks that Seal refuses, loudly, a packet
 // whose payload cannot yield a header protection sample.
 func TestSealPanicsOnShortPayload(t *testing.T) {
-	k := mustNewKeys(t, tls.TLS_AES_128_GCM_SHA256, version1, testSecret(t, tls.TLS_AES_128_GCM_SHA256))
+	k := mustNewKeys(t, tls.TLS_AES_128_GCM_SHA256, wire.Version1, testSecret(t, tls.TLS_AES_128_GCM_SHA256))
 	defer func() {
 		if recover() == nil {
 			t.Errorf("Seal of a packet too short for the sample did not panic")

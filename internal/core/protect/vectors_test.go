@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/quince-go/quic/internal/core/wire"
 )
 
 // The Destination Connection ID of the client's first Initial in the
@@ -64,7 +65,7 @@ func TestInitialSecrets(t *testing.T) {
 	for _, v := range rfcVectors {
 		t.Run(v.name, func(t *testing.T) {
 			salt := initialSaltV1
-			if v.version == version2 {
+			if v.version == wire.Version2 {
 				salt = initialSaltV2
 			}
 			prk, err := hkdf.Extract(sha256.New, sampleDCID, salt)
@@ -216,8 +217,8 @@ func TestInitialPackets(t *testing.T) {
 // 9369, Section 3.3.3).
 func TestRetryIntegrity(t *testing.T) {
 	secrets := map[uint32]string{
-		version1: "d9c9943e6101fd200021506bcc02814c73030f25c79d71ce876eca876e6fca8e",
-		version2: "c4dd2484d681aefa4ff4d69c2c20299984a765a5d3c31982f38fc74162155e9f",
+		wire.Version1: "d9c9943e6101fd200021506bcc02814c73030f25c79d71ce876eca876e6fca8e",
+		wire.Version2: "c4dd2484d681aefa4ff4d69c2c20299984a765a5d3c31982f38fc74162155e9f",
 	}
 	for _, v := range rfcVectors {
 		t.Run(v.name, func(t *testing.T) {
@@ -247,7 +248,7 @@ func TestRetryIntegrity(t *testing.T) {
 			l := labelsFor(v.version)
 			secret := unhex(t, secrets[v.version])
 			wantKey, wantNonce := retryKeyV1, retryNonceV1
-			if v.version == version2 {
+			if v.version == wire.Version2 {
 				wantKey, wantNonce = retryKeyV2, retryNonceV2
 			}
 			if diff := cmp.Diff(wantKey, refExpandLabel(sha256.New, secret, l.key, 16)); diff != "" {

@@ -1,12 +1,6 @@
 package protect
 
-// QUIC versions whose packet protection this package knows. They are kept
-// unexported so that this package does not depend on the version registry
-// of package wire.
-const (
-	version1 uint32 = 0x00000001 // RFC 9000
-	version2 uint32 = 0x6b3343cf // RFC 9369, Section 3.1
-)
+import "github.com/quince-go/quic/internal/core/wire"
 
 // labelSet holds the HKDF-Expand-Label labels a QUIC version uses to derive
 // packet protection material.
@@ -24,7 +18,7 @@ var (
 // labelsFor returns the labels for version. Versions other than QUIC
 // version 2 use the version 1 labels.
 func labelsFor(version uint32) *labelSet {
-	if version == version2 {
+	if version == wire.Version2 {
 		return &labelsV2
 	}
 	return &labelsV1
