@@ -1,0 +1,121 @@
+package core
+
+import (
+	"crypto/tls"
+	"time"
+)
+
+// Config holds the settings of one connection. The zero value of every field
+// means the default documented on it.
+type Config struct {
+	// TLS is the TLS configuration. It must not be nil; NextProtos must list
+	// at least one protocol (RFC 9001, Section 8.1). A client must set
+	// ServerName or InsecureSkipVerify; a server must have certificates.
+	TLS *tls.Config
+
+	// Versions are the QUIC versions this endpoint speaks, preferred first.
+	// Default: QUIC v1 only.
+	Versions []uint32
+
+	// MaxIdleTimeout closes the connection after this long without activity
+	// (RFC 9000, Section 10.1). Default 30s.
+	MaxIdleTimeout time.Duration
+
+	// InitialMaxData is the connection receive window advertised at start;
+	// MaxData is how far automatic tuning may grow it. Defaults 1 MiB and 16 MiB.
+	InitialMaxData uint64
+	MaxData        uint64
+
+	// InitialMaxStreamData is each stream's receive window at start;
+	// MaxStreamData is how far automatic tuning may grow it.
+	// Defaults 512 KiB and 8 MiB.
+	InitialMaxStreamData uint64
+	MaxStreamData        uint64
+
+	// MaxBidiStreams and MaxUniStreams are how many streams of each kind the
+	// peer may have open at once. Defaults 100 and 100.
+	MaxBidiStreams int64
+	MaxUniStreams  int64
+
+	// MaxStreamWriteBuffer bounds how many written bytes a stream holds before
+	// they are acknowledged. Writes beyond it return less than asked for.
+	// Default 1 MiB.
+	MaxStreamWriteBuffer int
+
+	// MaxAckDelay is how long this endpoint may delay an ACK
+	// (RFC 9000, Section 13.2.1). Default 25ms.
+	MaxAckDelay time.Duration
+
+	// MaxDatagramSize is the largest UDP payload this endpoint sends.
+	// Default and minimum 1200 (RFC 9000, Section 14).
+	MaxDatagramSize int
+
+	// KeyUpdateInterval, if not zero, starts a key update after this many
+	// packets sealed with one key. The AEAD confidentiality limit
+	// (RFC 9001, Section 6.6) always applies. Mainly for tests.
+	KeyUpdateInterval uint64
+
+	// StatelessResetKey derives the stateless reset tokens of the connection
+	// IDs this endpoint issues (RFC 9000, Section 10.3.2). Endpoints that share
+	// a key can reset each other's connections after a restart. Default: random
+	// per connection.
+	StatelessResetKey *[32]byte
+}
+
+const (
+	defaultMaxIdleTimeout       = 30 * time.Second
+	defaultInitialMaxData       = 1 << 20
+	defaultMaxData              = 16 << 20
+	defaultInitialMaxStreamData = 512 << 10
+	defaultMaxStreamData        = 8 << 20
+	defaultMaxStreams           = 100
+	defaultMaxStreamWriteBuffer = 1 << 20
+	defaultMaxAckDelay          = 25 * time.Millisecond
+	minDatagramSize             = 1200
+
+	// activeConnIDLimit is how many connection IDs of the peer this endpoint
+	// stores (RFC 9000, Section 18.2, active_connection_id_limit).
+	activeConnIDLimit = 4
+
+	// ackDelayExponent is the exponent this endpoint uses to encode ACK delays.
+	ackDelayExponent = 3
+)
+
+// withDefaults returns a copy of c with every zero field set to its default.
+func (c *Config) withDefaults() Config {
+	d := *c
+	if len(d.Versions) == 0 {
+		d.Versions = []uint32{0x00000001}
+	}
+	if d.MaxIdleTimeout == 0 {
+		d.MaxIdleTimeout = defaultMaxIdleTimeout
+	}
+	if d.InitialMaxData == 0 {
+		d.InitialMaxData = defaultInitialMaxData
+	}
+	if d.MaxData < d.InitialMaxData {
+		d.MaxData = max(defaultMaxData, d.InitialMaxData)
+	}
+	if d.InitialMaxStreamData == 0 {
+		d.InitialMaxStreamData = defaultInitialMaxStreamData
+	}
+	if d.MaxStreamData < d.InitialMaxStreamData {
+		d.MaxStreamData = max(defaultMaxStreamData, d.InitialMaxStreamData)
+	}
+	if d.MaxBidiStreams == 0 {
+		d.MaxBidiStreams = defaultMaxStreams
+	}
+	if d.MaxUniStreams == 0 {
+		d.MaxUniStreams = defaultMaxStreams
+	}
+	if d.MaxStreamWriteBuffer == 0 {
+		d.MaxStreamWriteBuffer = defaultMaxStreamWriteBuffer
+	}
+	if d.MaxAckDelay == 0 {
+		d.MaxAckDelay = defaultMaxAckDelay
+	}
+	if d.MaxDatagramSize < minDatagramSize {
+		d.MaxDatagramSize = minDatagramSize
+	}
+	return d
+}

@@ -1,0 +1,264 @@
+// Package core is quince's sans-I/O QUIC connection (RFC 9000, RFC 9001,
+// RFC 9002). A Conn owns no goroutine, socket or clock: the caller passes in
+// received datagrams and the current time, and takes out datagrams to send,
+// the next deadline and stream data. One goroutine at a time may use a Conn.
+//
+// Where things happen:
+//   - receive.go: a datagram is split, unprotected and its frames handled;
+//   - frames.go: what each received frame does;
+//   - send.go: the next datagram is packed, protected and padded;
+//   - loss.go: acknowledgements, loss detection and the PTO (RFC 9002);
+//   - handshake.go: crypto/tls and the encryption levels (RFC 9001);
+//   - streams.go, stream.go: streams and flow control (RFC 9000, Sections 2-4);
+//   - connid.go: connection IDs (RFC 9000, Section 5.1);
+//   - close.go: idle timeout, closing and draining (RFC 9000, Section 10);
+//   - timer.go: Timeout and OnTimeout.
+package core
+
+import (
+	"crypto/rand"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/quince-go/quic/internal/core/congestion"
+	"github.com/quince-go/quic/internal/core/recovery"
+	"github.com/quince-go/quic/internal/core/wire"
+)
+
+// Conn is one QUIC connection, client or server.
+type Conn struct {
+	cfg      Config
+	isClient bool
+	version  uint32
+	peerAddr netip.AddrPort
+
+	tls *tls.QUICConn
+
+	// spaces are the packet number spaces Initial, Handshake and
+	// Application (RFC 9000, Section 12.3).
+	spaces [numSpaces]space
+
+	// keyUpdate holds the 1-RTT key phase state (RFC 9001, Section 6).
+	keys1RTT appKeys
+
+	connIDs connIDState
+
+	// Handshake state.
+	handshakeComplete  bool // TLS says the handshake is done
+	handshakeConfirmed bool // RFC 9001, Section 4.1.2
+	handshakeDoneToAck bool // server: HANDSHAKE_DONE is owed until acknowledged
+	handshakeDoneSent  bool // server: HANDSHAKE_DONE is in flight
+	localParams        wire.TransportParameters
+	peerParams         *wire.TransportParameters
+	origDstConnID      []byte // the client's first destination connection ID
+	retrySrcConnID     []byte
+
+	// Anti-amplification (RFC 9000, Section 8.1): until the peer's address
+	// is validated, a server sends at most three times what it received.
+	addressValidated bool
+	ampReceived      uint64
+	ampSent          uint64
+
+	// Loss recovery and congestion control (RFC 9002).
+	rtt           recovery.RTT
+	cc            congestion.Controller
+	pacer         congestion.Pacer
+	pacingUntil   time.Time // the pacer holds data back until then
+	bytesInFlight int
+	ptoCount      int
+	lossTimer     time.Time // when the loss detection timer fires; zero if unset
+	probesToSend  int       // ack-eliciting probe packets owed after a PTO
+	maxDatagram   int       // largest datagram this endpoint sends now
+
+	// Flow control and streams (RFC 9000, Sections 2-4).
+	streams streamSet
+
+	// Idle timeout and closing (RFC 9000, Section 10).
+	idleTimeout   time.Duration
+	lastActivity  time.Time // last packet received, or first ack-eliciting sent since
+	sentSinceRecv bool      // an ack-eliciting packet was sent since the last receive
+	closing       closeState
+
+	events eventQueue
+
+	// pathResponse answers a PATH_CHALLENGE (RFC 9000, Section 8.2.2).
+	pathResponse     [8]byte
+	pathResponseOwed bool
+
+	// clock is the time of the latest call into the Conn.
+	clock time.Time
+
+	// stats are counters for Stats.
+	stats Stats
+
+	// scratch buffers reused by the packer and the frame parser.
+	parser   wire.FrameParser
+	ackBuf   []wire.AckRange
+	frameBuf []byte
+}
+
+// Role says which side of a connection an endpoint is.
+type Role uint8
+
+const (
+	RoleClient Role = iota + 1
+	RoleServer
+)
+
+// ClientOptions are what a client connection needs beyond its Config.
+type ClientOptions struct {
+	// PeerAddr is where the server is.
+	PeerAddr netip.AddrPort
+	// DstConnID is the first destination connection ID, at least 8 bytes
+	// (RFC 9000, Section 7.2). Random when nil.
+	DstConnID []byte
+	// SrcConnID is the connection ID the server sends to; 0 to 20 bytes.
+	// 8 random bytes when nil.
+	SrcConnID []byte
+}
+
+// ServerOptions describe the client's first Initial that created a server
+// connection.
+type ServerOptions struct {
+	// PeerAddr is the client's address.
+	PeerAddr netip.AddrPort
+	// OrigDstConnID is the destination connection ID of the client's first
+	// Initial (before any Retry); Initial keys come from it.
+	OrigDstConnID []byte
+	// SrcConnID is this server's connection ID; 8 random bytes when nil.
+	SrcConnID []byte
+	// RetrySrcConnID is the source connection ID of the Retry this server
+	// sent, if it sent one; the client's Initial then went to it.
+	RetrySrcConnID []byte
+	// AddressValidated says the client's address is already validated, for
+	// instance by a Retry token, lifting the anti-amplification limit.
+	AddressValidated bool
+}
+
+// ConnIDLen is the length of the connection IDs quince issues. The mux reads
+// short headers with it.
+const ConnIDLen = 8
+
+// NewClient starts a client connection. The first Send returns its Initial.
+func NewClient(cfg *Config, opts ClientOptions, now time.Time) (*Conn, error) {
+	if cfg == nil || cfg.TLS == nil {
+		return nil, errors.New("quic: client config needs a TLS config")
+	}
+	if len(cfg.TLS.NextProtos) == 0 {
+		return nil, errors.New("quic: TLS config must list application protocols (NextProtos)")
+	}
+	dcid := opts.DstConnID
+	if dcid == nil {
+		dcid = randomBytes(ConnIDLen)
+	} else if len(dcid) < 8 || len(dcid) > wire.MaxConnIDLen {
+		return nil, fmt.Errorf("quic: client destination connection ID is %d bytes; need 8 to 20", len(dcid))
+	}
+	scid := opts.SrcConnID
+	if scid == nil {
+		scid = randomBytes(ConnIDLen)
+	} else if len(scid) > wire.MaxConnIDLen {
+		return nil, fmt.Errorf("quic: source connection ID is %d bytes; at most 20", len(scid))
+	}
+	c := newConn(cfg, true, opts.PeerAddr, now)
+	c.origDstConnID = clone(dcid)
+	c.addressValidated = true // a client never limits itself
+	c.connIDs.init(c, clone(scid), clone(dcid))
+	if err := c.startTLS(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// NewServer creates the server side of a connection from a client's first
+// Initial; the caller then passes that datagram to Receive.
+func NewServer(cfg *Config, opts ServerOptions, now time.Time) (*Conn, error) {
+	if cfg == nil || cfg.TLS == nil {
+		return nil, errors.New("quic: server config needs a TLS config")
+	}
+	if len(opts.OrigDstConnID) < 8 && opts.RetrySrcConnID == nil {
+		// RFC 9000, Section 7.2: a client's first DCID is at least 8 bytes.
+		return nil, fmt.Errorf("quic: client's destination connection ID is %d bytes; need at least 8", len(opts.OrigDstConnID))
+	}
+	scid := opts.SrcConnID
+	if scid == nil {
+		scid = randomBytes(ConnIDLen)
+	}
+	c := newConn(cfg, false, opts.PeerAddr, now)
+	c.origDstConnID = clone(opts.OrigDstConnID)
+	c.retrySrcConnID = clone(opts.RetrySrcConnID)
+	c.addressValidated = opts.AddressValidated
+	// The peer's connection ID is learned from its first Initial.
+	c.connIDs.init(c, clone(scid), nil)
+	if err := c.startTLS(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func newConn(cfg *Config, isClient bool, peer netip.AddrPort, now time.Time) *Conn {
+	c := &Conn{
+		cfg:          cfg.withDefaults(),
+		isClient:     isClient,
+		peerAddr:     peer,
+		lastActivity: now,
+	}
+	c.version = c.cfg.Versions[0]
+	c.maxDatagram = minDatagramSize
+	c.rtt = recovery.NewRTT(0)
+	c.cc = congestion.NewNewReno(c.maxDatagram)
+	c.pacer = congestion.NewPacer(c.maxDatagram)
+	for i := range c.spaces {
+		c.spaces[i].init(spaceID(i))
+	}
+	c.idleTimeout = c.cfg.MaxIdleTimeout
+	c.streams.init(c)
+	return c
+}
+
+// IsClient reports whether this is the client side.
+func (c *Conn) IsClient() bool { return c.isClient }
+
+// Version is the QUIC version in use.
+func (c *Conn) Version() uint32 { return c.version }
+
+// PeerAddr is the address datagrams are sent to.
+func (c *Conn) PeerAddr() netip.AddrPort { return c.peerAddr }
+
+// HandshakeComplete reports whether the TLS handshake has completed
+// (RFC 9001, Section 4.1.1).
+func (c *Conn) HandshakeComplete() bool { return c.handshakeComplete }
+
+// HandshakeConfirmed reports whether the handshake is confirmed
+// (RFC 9001, Section 4.1.2).
+func (c *Conn) HandshakeConfirmed() bool { return c.handshakeConfirmed }
+
+// TLSState returns the TLS connection state: negotiated protocol, cipher
+// suite, peer certificates.
+func (c *Conn) TLSState() tls.ConnectionState { return c.tls.ConnectionState() }
+
+// ALPN is the negotiated application protocol, empty before the handshake
+// completes.
+func (c *Conn) ALPN() string { return c.tls.ConnectionState().NegotiatedProtocol }
+
+// PeerParams returns the peer's transport parameters, or nil before they
+// arrive. The caller must not modify them.
+func (c *Conn) PeerParams() *wire.TransportParameters { return c.peerParams }
+
+// RTT returns the connection's RTT estimate (RFC 9002, Section 5).
+func (c *Conn) RTT() recovery.RTT { return c.rtt }
+
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	rand.Read(b)
+	return b
+}
+
+func clone(b []byte) []byte {
+	if b == nil {
+		return nil
+	}
+	return append([]byte{}, b...)
+}

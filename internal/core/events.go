@@ -1,0 +1,65 @@
+package core
+
+// EventKind names something the application may want to act on.
+type EventKind uint8
+
+const (
+	// EventHandshakeComplete: the TLS handshake completed.
+	EventHandshakeComplete EventKind = iota + 1
+	// EventStreamAcceptable: the peer opened streams; AcceptStream has them.
+	EventStreamAcceptable
+	// EventStreamReadable: StreamRead on StreamID has data, a FIN or a
+	// reset to report.
+	EventStreamReadable
+	// EventStreamWritable: StreamWrite on StreamID may take more, or will
+	// now report an error (the peer sent STOP_SENDING).
+	EventStreamWritable
+	// EventStreamsAvailable: the peer raised its stream limit; OpenStream
+	// may succeed now.
+	EventStreamsAvailable
+	// EventConnIDIssued and EventConnIDRetired: a connection ID this
+	// endpoint issued starts or stops routing to the connection.
+	EventConnIDIssued
+	EventConnIDRetired
+	// EventClosed: the connection is closing; Err says why.
+	EventClosed
+)
+
+// Event is one notification from the connection.
+type Event struct {
+	Kind     EventKind
+	StreamID int64
+	ConnID   []byte
+}
+
+// eventQueue holds events until the application takes them. Consecutive
+// duplicates are dropped, so a burst of packets on one stream makes one event.
+type eventQueue struct {
+	q    []Event
+	head int
+}
+
+func (q *eventQueue) push(e Event) {
+	if n := len(q.q); n > q.head {
+		last := q.q[n-1]
+		if last.Kind == e.Kind && last.StreamID == e.StreamID && e.ConnID == nil {
+			return
+		}
+	}
+	q.q = append(q.q, e)
+}
+
+// NextEvent returns the next event, or false if there is none. The caller
+// should drain events after every Receive, OnTimeout and Send.
+func (c *Conn) NextEvent() (Event, bool) {
+	q := &c.events
+	if q.head == len(q.q) {
+		q.q = q.q[:0]
+		q.head = 0
+		return Event{}, false
+	}
+	e := q.q[q.head]
+	q.q[q.head] = Event{}
+	q.head++
+	return e, true
+}

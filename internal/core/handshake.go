@@ -1,0 +1,245 @@
+package core
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/quince-go/quic/internal/core/protect"
+	"github.com/quince-go/quic/internal/core/wire"
+)
+
+// The TLS handshake runs in crypto/tls's QUIC API (RFC 9001, Section 4):
+// CRYPTO data goes in per level, and events come out: secrets for each
+// level, handshake bytes to send, the peer's transport parameters.
+
+func (c *Conn) startTLS() error {
+	tlsConf := c.cfg.TLS.Clone()
+	if tlsConf.MinVersion < tls.VersionTLS13 {
+		tlsConf.MinVersion = tls.VersionTLS13 // RFC 9001, Section 4.2
+	}
+	qc := &tls.QUICConfig{TLSConfig: tlsConf}
+	if c.isClient {
+		c.tls = tls.QUICClient(qc)
+	} else {
+		c.tls = tls.QUICServer(qc)
+	}
+	c.localParams = c.makeLocalParams()
+	c.tls.SetTransportParameters(c.localParams.Append(nil))
+
+	// Initial keys come from the client's first destination connection ID
+	// (RFC 9001, Section 5.2).
+	c.installInitialKeys(c.origDstConnID)
+
+	if err := c.tls.Start(context.Background()); err != nil {
+		return fmt.Errorf("quic: starting TLS: %w", err)
+	}
+	return c.handleTLSEvents(time.Time{})
+}
+
+func (c *Conn) installInitialKeys(dcid []byte) {
+	client, server := protect.InitialKeys(c.version, dcid)
+	s := &c.spaces[spaceInitial]
+	if c.isClient {
+		s.writeKeys, s.readKeys = client, server
+	} else {
+		s.writeKeys, s.readKeys = server, client
+	}
+}
+
+// makeLocalParams returns the transport parameters this endpoint sends
+// (RFC 9000, Section 18.2).
+func (c *Conn) makeLocalParams() wire.TransportParameters {
+	p := wire.DefaultTransportParameters()
+	p.MaxIdleTimeout = c.cfg.MaxIdleTimeout
+	p.InitialMaxData = c.cfg.InitialMaxData
+	p.InitialMaxStreamDataBidiLocal = c.cfg.InitialMaxStreamData
+	p.InitialMaxStreamDataBidiRemote = c.cfg.InitialMaxStreamData
+	p.InitialMaxStreamDataUni = c.cfg.InitialMaxStreamData
+	p.InitialMaxStreamsBidi = uint64(max(c.cfg.MaxBidiStreams, 0))
+	p.InitialMaxStreamsUni = uint64(max(c.cfg.MaxUniStreams, 0))
+	p.MaxAckDelay = c.cfg.MaxAckDelay
+	p.AckDelayExponent = ackDelayExponent
+	p.ActiveConnectionIDLimit = activeConnIDLimit
+	p.MaxUDPPayloadSize = 65527
+	p.InitialSourceConnectionID = c.connIDs.local[0].id
+	p.HasInitialSourceConnectionID = true
+	if !c.isClient {
+		p.OriginalDestinationConnectionID = c.origDstConnID
+		p.HasOriginalDestinationConnectionID = true
+		if c.retrySrcConnID != nil {
+			p.RetrySourceConnectionID = c.retrySrcConnID
+			p.HasRetrySourceConnectionID = true
+		}
+		p.StatelessResetToken = c.connIDs.local[0].resetToken
+		p.HasStatelessResetToken = true
+	}
+	return p
+}
+
+// handleCrypto passes CRYPTO frame data to TLS once it is in order.
+func (c *Conn) handleCrypto(s *space, f *wire.CryptoFrame, now time.Time) error {
+	// RFC 9000, Section 7.5: bound the CRYPTO data buffered out of order.
+	const maxCryptoBuffer = 64 << 10
+	if f.Offset+uint64(len(f.Data)) > s.cryptoRecv.ReadOffset()+maxCryptoBuffer {
+		return wire.Errorf(wire.CryptoBufferExceeded, wire.FrameCrypto, "%d bytes of CRYPTO data buffered out of order", f.Offset+uint64(len(f.Data))-s.cryptoRecv.ReadOffset())
+	}
+	if err := s.cryptoRecv.Insert(f.Offset, f.Data, false); err != nil {
+		return err
+	}
+	for {
+		data := s.cryptoRecv.Next()
+		if len(data) == 0 {
+			break
+		}
+		if err := c.tls.HandleData(s.id.tlsLevel(), data); err != nil {
+			return tlsError(err)
+		}
+		s.cryptoRecv.Consume(len(data))
+	}
+	return c.handleTLSEvents(now)
+}
+
+// tlsError turns a crypto/tls error into a CRYPTO_ERROR carrying its alert
+// (RFC 9001, Section 4.8).
+func tlsError(err error) error {
+	var alert tls.AlertError
+	if errors.As(err, &alert) {
+		return &wire.TransportError{Code: wire.CryptoError(uint8(alert)), Reason: err.Error()}
+	}
+	// An error without an alert is internal_error (80).
+	return &wire.TransportError{Code: wire.CryptoError(80), Reason: err.Error()}
+}
+
+func (c *Conn) handleTLSEvents(now time.Time) error {
+	for {
+		e := c.tls.NextEvent()
+		switch e.Kind {
+		case tls.QUICNoEvent:
+			return nil
+		case tls.QUICSetReadSecret, tls.QUICSetWriteSecret:
+			if err := c.installSecret(e, now); err != nil {
+				return err
+			}
+		case tls.QUICWriteData:
+			s := c.spaceForLevel(e.Level)
+			if s == nil || s.discarded {
+				return wire.Errorf(wire.InternalError, 0, "TLS wrote data at level %v", e.Level)
+			}
+			s.cryptoSend.Write(e.Data)
+		case tls.QUICTransportParameters:
+			if err := c.handlePeerParams(e.Data); err != nil {
+				return err
+			}
+		case tls.QUICHandshakeDone:
+			c.onHandshakeComplete(now)
+		case tls.QUICErrorEvent:
+			return tlsError(e.Err)
+		}
+	}
+}
+
+func (c *Conn) spaceForLevel(l tls.QUICEncryptionLevel) *space {
+	switch l {
+	case tls.QUICEncryptionLevelInitial:
+		return &c.spaces[spaceInitial]
+	case tls.QUICEncryptionLevelHandshake:
+		return &c.spaces[spaceHandshake]
+	case tls.QUICEncryptionLevelApplication:
+		return &c.spaces[spaceApp]
+	}
+	return nil
+}
+
+func (c *Conn) installSecret(e tls.QUICEvent, now time.Time) error {
+	if e.Level == tls.QUICEncryptionLevelEarly {
+		return nil // 0-RTT is not supported yet
+	}
+	keys, err := protect.NewKeys(e.Suite, c.version, e.Data)
+	if err != nil {
+		return wire.Errorf(wire.InternalError, 0, "%v", err)
+	}
+	read := e.Kind == tls.QUICSetReadSecret
+	if e.Level == tls.QUICEncryptionLevelApplication {
+		if read {
+			c.keys1RTT.setRead(keys)
+		} else {
+			c.keys1RTT.setWrite(keys)
+		}
+		return nil
+	}
+	s := c.spaceForLevel(e.Level)
+	if read {
+		s.readKeys = keys
+	} else {
+		s.writeKeys = keys
+	}
+	return nil
+}
+
+// handlePeerParams validates the peer's transport parameters
+// (RFC 9000, Sections 7.3 and 18.2) and applies them.
+func (c *Conn) handlePeerParams(b []byte) error {
+	p, err := wire.ParseTransportParameters(b, c.isClient)
+	if err != nil {
+		return err
+	}
+	// RFC 9000, Section 7.3: authenticate the connection IDs.
+	if !p.HasInitialSourceConnectionID || !bytes.Equal(p.InitialSourceConnectionID, c.connIDs.peerInitial) {
+		return wire.Errorf(wire.TransportParameterError, 0, "initial_source_connection_id does not match the connection ID the peer used")
+	}
+	if c.isClient {
+		if !p.HasOriginalDestinationConnectionID || !bytes.Equal(p.OriginalDestinationConnectionID, c.origDstConnID) {
+			return wire.Errorf(wire.TransportParameterError, 0, "original_destination_connection_id does not match")
+		}
+		if p.HasRetrySourceConnectionID != (c.retrySrcConnID != nil) ||
+			(c.retrySrcConnID != nil && !bytes.Equal(p.RetrySourceConnectionID, c.retrySrcConnID)) {
+			return wire.Errorf(wire.TransportParameterError, 0, "retry_source_connection_id does not match")
+		}
+	}
+	c.peerParams = p
+
+	// RFC 9000, Section 10.1: the idle timeout is the smaller of the two.
+	if p.MaxIdleTimeout > 0 && p.MaxIdleTimeout < c.idleTimeout {
+		c.idleTimeout = p.MaxIdleTimeout
+	}
+	if p.MaxUDPPayloadSize < uint64(c.cfg.MaxDatagramSize) {
+		c.maxDatagram = max(minDatagramSize, int(p.MaxUDPPayloadSize))
+	} else {
+		c.maxDatagram = c.cfg.MaxDatagramSize
+	}
+	c.cc.SetMaxDatagramSize(c.maxDatagram)
+	c.streams.onPeerParams(p)
+	if p.HasStatelessResetToken {
+		c.connIDs.setPeerResetToken(p.StatelessResetToken)
+	}
+	return nil
+}
+
+// onHandshakeComplete runs when TLS reports the handshake done
+// (RFC 9001, Section 4.1.1).
+func (c *Conn) onHandshakeComplete(now time.Time) {
+	c.handshakeComplete = true
+	c.events.push(Event{Kind: EventHandshakeComplete})
+	if !c.isClient {
+		// RFC 9001, Section 4.1.2: the server's handshake is confirmed
+		// when it completes; it tells the client with HANDSHAKE_DONE and
+		// drops its Handshake keys (Section 4.9.2).
+		c.handshakeDoneToAck = true
+		c.confirmHandshake(now)
+		c.tls.SendSessionTicket(tls.QUICSessionTicketOptions{})
+		c.handleTLSEvents(now)
+	}
+	c.connIDs.issueMore()
+}
+
+func (c *Conn) confirmHandshake(now time.Time) {
+	if c.handshakeConfirmed {
+		return
+	}
+	c.handshakeConfirmed = true
+	c.discardSpace(&c.spaces[spaceHandshake], now)
+}

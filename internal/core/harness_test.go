@@ -1,0 +1,319 @@
+package core
+
+import (
+	"crypto/ed25519"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"math/big"
+	"math/rand/v2"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/quince-go/quic/internal/core/wire"
+)
+
+// The harness connects a client Conn and a server Conn through an in-memory
+// link with a fake clock. The link can lose, duplicate, reorder, delay and
+// corrupt datagrams, all decided by a seeded random source, so that a seed
+// always gives the same run.
+
+var (
+	clientAddr = netip.MustParseAddrPort("192.0.2.1:4433")
+	serverAddr = netip.MustParseAddrPort("192.0.2.2:443")
+	testStart  = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// testCert is a self-signed Ed25519 certificate for "example.com". Ed25519
+// signatures are deterministic, which keeps runs repeatable.
+var testCert = func() tls.Certificate {
+	key := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "example.com"},
+		DNSNames:     []string{"example.com"},
+		NotBefore:    testStart.Add(-time.Hour),
+		NotAfter:     testStart.Add(24 * 365 * time.Hour),
+	}
+	der, err := x509.CreateCertificate(nil, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		panic(err)
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+}()
+
+func testTLSConfig(server bool) *tls.Config {
+	c := &tls.Config{
+		NextProtos: []string{"test"},
+		Time:       func() time.Time { return testStart },
+	}
+	if server {
+		c.Certificates = []tls.Certificate{testCert}
+	} else {
+		pool := x509.NewCertPool()
+		leaf, _ := x509.ParseCertificate(testCert.Certificate[0])
+		pool.AddCert(leaf)
+		c.RootCAs = pool
+		c.ServerName = "example.com"
+	}
+	return c
+}
+
+// linkConfig describes the impairments of the link, each direction alike.
+type linkConfig struct {
+	delay     time.Duration // one-way delay
+	jitter    time.Duration // extra random delay up to this, which reorders
+	loss      float64       // probability a datagram is dropped
+	duplicate float64       // probability a datagram is delivered twice
+	corrupt   float64       // probability one byte of a datagram is flipped
+}
+
+type datagram struct {
+	at       time.Time
+	toServer bool
+	data     []byte
+	seq      int // tie-breaker for equal arrival times
+}
+
+type testPair struct {
+	t      testing.TB
+	rng    *rand.Rand
+	link   linkConfig
+	now    time.Time
+	client *Conn
+	server *Conn
+	// serverConfig makes the server when the first Initial arrives.
+	serverConfig *Config
+	serverOpts   ServerOptions
+	inflight     []datagram
+	seq          int
+	buf          []byte
+
+	// Counters seen by the link.
+	sentToServer, sentToClient int // bytes
+	dropped                    int
+	// trace records every datagram the link carried, for determinism checks.
+	trace []string
+	// onDatagram, if set, sees and may modify every datagram before the link
+	// impairs it; returning false drops it.
+	onDatagram func(toServer bool, d []byte) bool
+}
+
+func newTestPair(t testing.TB, seed uint64, link linkConfig, clientCfg, serverCfg *Config) *testPair {
+	if clientCfg == nil {
+		clientCfg = &Config{}
+	}
+	if serverCfg == nil {
+		serverCfg = &Config{}
+	}
+	if clientCfg.TLS == nil {
+		clientCfg.TLS = testTLSConfig(false)
+	}
+	if serverCfg.TLS == nil {
+		serverCfg.TLS = testTLSConfig(true)
+	}
+	p := &testPair{
+		t:            t,
+		rng:          rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
+		link:         link,
+		now:          testStart,
+		serverConfig: serverCfg,
+		buf:          make([]byte, 65536),
+	}
+	c, err := NewClient(clientCfg, ClientOptions{
+		PeerAddr:  serverAddr,
+		DstConnID: []byte{1, 2, 3, 4, 5, 6, 7, 8},
+		SrcConnID: []byte{0xc, 0xc, 0xc, 0xc, 0xc, 0xc, 0xc, 0xc},
+	}, p.now)
+	if err != nil {
+		t.Fatalf("NewClient: %v", err)
+	}
+	p.client = c
+	return p
+}
+
+// flush takes every datagram both sides want to send now and puts them on
+// the link.
+func (p *testPair) flush() {
+	for _, side := range []*Conn{p.client, p.server} {
+		if side == nil {
+			continue
+		}
+		for i := 0; i < 10000; i++ {
+			n, _ := side.Send(p.buf, p.now)
+			if n == 0 {
+				break
+			}
+			p.transmit(side == p.client, append([]byte(nil), p.buf[:n]...))
+		}
+	}
+}
+
+func (p *testPair) transmit(toServer bool, d []byte) {
+	if toServer {
+		p.sentToServer += len(d)
+	} else {
+		p.sentToClient += len(d)
+	}
+	p.trace = append(p.trace, traceLine(p.now, toServer, len(d)))
+	if p.onDatagram != nil && !p.onDatagram(toServer, d) {
+		p.dropped++
+		return
+	}
+	if p.rng.Float64() < p.link.loss {
+		p.dropped++
+		return
+	}
+	copies := 1
+	if p.rng.Float64() < p.link.duplicate {
+		copies = 2
+	}
+	for range copies {
+		data := d
+		if p.rng.Float64() < p.link.corrupt {
+			data = append([]byte(nil), d...)
+			data[p.rng.IntN(len(data))] ^= byte(1 + p.rng.IntN(255))
+		}
+		at := p.now.Add(p.link.delay)
+		if p.link.jitter > 0 {
+			at = at.Add(time.Duration(p.rng.Int64N(int64(p.link.jitter))))
+		}
+		p.seq++
+		p.inflight = append(p.inflight, datagram{at: at, toServer: toServer, data: data, seq: p.seq})
+	}
+}
+
+func traceLine(now time.Time, toServer bool, n int) string {
+	dir := "s<c"
+	if toServer {
+		dir = "c>s"
+	}
+	return now.Sub(testStart).String() + " " + dir + " " + string(rune('0'+n%10)) + itoa(n)
+}
+
+func itoa(n int) string { return big.NewInt(int64(n)).String() }
+
+// deliver hands over every datagram due by now.
+func (p *testPair) deliver() bool {
+	delivered := false
+	for {
+		best := -1
+		for i, d := range p.inflight {
+			if d.at.After(p.now) {
+				continue
+			}
+			if best < 0 || d.at.Before(p.inflight[best].at) || d.at.Equal(p.inflight[best].at) && d.seq < p.inflight[best].seq {
+				best = i
+			}
+		}
+		if best < 0 {
+			return delivered
+		}
+		d := p.inflight[best]
+		p.inflight = append(p.inflight[:best], p.inflight[best+1:]...)
+		delivered = true
+		if d.toServer {
+			if p.server == nil {
+				p.startServer(d.data)
+				if p.server == nil {
+					continue
+				}
+			}
+			p.server.Receive(d.data, clientAddr, p.now)
+		} else {
+			p.client.Receive(d.data, serverAddr, p.now)
+		}
+	}
+}
+
+// startServer creates the server from the first Initial, as the mux does.
+func (p *testPair) startServer(d []byte) {
+	h, err := wire.ParseLongHeader(d)
+	if err != nil || h.Type != wire.PacketInitial {
+		return
+	}
+	opts := p.serverOpts
+	opts.PeerAddr = clientAddr
+	opts.OrigDstConnID = append([]byte(nil), h.DstConnID...)
+	if opts.SrcConnID == nil {
+		opts.SrcConnID = []byte{0x5, 0x5, 0x5, 0x5, 0x5, 0x5, 0x5, 0x5}
+	}
+	s, err := NewServer(p.serverConfig, opts, p.now)
+	if err != nil {
+		p.t.Fatalf("NewServer: %v", err)
+	}
+	p.server = s
+}
+
+// next advances the clock to the next event: a datagram arriving or a timer.
+// It returns false if there is none.
+func (p *testPair) next() bool {
+	var t time.Time
+	consider := func(d time.Time) {
+		if !d.IsZero() && (t.IsZero() || d.Before(t)) {
+			t = d
+		}
+	}
+	for _, d := range p.inflight {
+		consider(d.at)
+	}
+	for _, side := range []*Conn{p.client, p.server} {
+		if side != nil {
+			if d, ok := side.Timeout(); ok {
+				consider(d)
+			}
+		}
+	}
+	if t.IsZero() {
+		return false
+	}
+	if t.After(p.now) {
+		p.now = t
+	}
+	for _, side := range []*Conn{p.client, p.server} {
+		if side != nil {
+			if d, ok := side.Timeout(); ok && !d.After(p.now) {
+				side.OnTimeout(p.now)
+			}
+		}
+	}
+	p.deliver()
+	return true
+}
+
+// run moves the pair forward until done returns true or limit of fake time
+// passes. It reports whether done became true.
+func (p *testPair) run(limit time.Duration, done func() bool) bool {
+	end := p.now.Add(limit)
+	for {
+		p.flush()
+		if done() {
+			return true
+		}
+		if p.now.After(end) || !p.next() {
+			p.flush()
+			return done()
+		}
+	}
+}
+
+func (p *testPair) handshake() {
+	p.t.Helper()
+	ok := p.run(30*time.Second, func() bool {
+		return p.client.HandshakeConfirmed() && p.server != nil && p.server.HandshakeConfirmed()
+	})
+	if !ok {
+		p.t.Fatalf("handshake did not complete: client err %v, server %v", p.client.Err(), p.serverErr())
+	}
+}
+
+func (p *testPair) serverErr() error {
+	if p.server == nil {
+		return nil
+	}
+	if e := p.server.Err(); e != nil {
+		return e
+	}
+	return nil
+}

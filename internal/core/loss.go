@@ -1,0 +1,399 @@
+package core
+
+import (
+	"time"
+
+	"github.com/quince-go/quic/internal/core/recovery"
+	"github.com/quince-go/quic/internal/core/wire"
+)
+
+// Loss detection by RFC 9002, Section 6 and Appendix A.
+
+const (
+	packetThreshold = 3 // RFC 9002, Section 6.1.1, kPacketThreshold
+	// persistentCongestionThreshold is kPersistentCongestionThreshold
+	// (RFC 9002, Section 7.6.1).
+	persistentCongestionThreshold = 3
+)
+
+// onPacketSent records a packet for loss detection
+// (RFC 9002, Appendix A.5).
+func (c *Conn) onPacketSent(s *space, p *sentPacket) {
+	s.sent.push(p)
+	if p.inFlight {
+		if p.ackEliciting {
+			s.lastAckElicitingSent = p.sentAt
+			s.inFlightAckEliciting++
+		}
+		c.bytesInFlight += p.size
+		c.cc.OnPacketSent(p.sentAt, p.size)
+		c.setLossDetectionTimer(p.sentAt)
+	}
+}
+
+// onAckFrame processes an ACK frame received in space s
+// (RFC 9002, Appendix A.7).
+func (c *Conn) onAckFrame(s *space, f *wire.AckFrame, now time.Time) error {
+	largest := int64(f.Ranges[0].Largest)
+	if largest >= s.nextPN {
+		return wire.Errorf(wire.ProtocolViolation, wire.FrameAck, "acknowledges packet %d, which was never sent", largest)
+	}
+	if largest > s.largestAcked {
+		s.largestAcked = largest
+	}
+
+	// Walk the sent packets from the newest down and the ranges in their
+	// descending order together.
+	var (
+		newestAckedPN    int64 = -1
+		newestAckedAt    time.Time
+		ackElicitingSeen bool
+		minAckedPN       int64 = -1
+	)
+	ri := 0
+	for i := len(s.sent.packets) - 1; i >= 0 && ri < len(f.Ranges); i-- {
+		p := s.sent.packets[i]
+		if p == nil {
+			continue
+		}
+		for ri < len(f.Ranges) && uint64(p.pn) < f.Ranges[ri].Smallest {
+			ri++
+		}
+		if ri == len(f.Ranges) || uint64(p.pn) > f.Ranges[ri].Largest {
+			continue
+		}
+		if newestAckedPN < 0 {
+			newestAckedPN, newestAckedAt = p.pn, p.sentAt
+		}
+		if p.ackEliciting {
+			ackElicitingSeen = true
+		}
+		minAckedPN = p.pn
+		c.onPacketAcked(s, p, now)
+		s.sent.packets[i] = nil
+		s.sent.release(p)
+	}
+	if newestAckedPN < 0 {
+		return nil
+	}
+
+	// RFC 9002, Section 5.1: an RTT sample when the largest acknowledged
+	// is newly acknowledged and at least one newly acknowledged packet was
+	// ack-eliciting.
+	if newestAckedPN == largest && ackElicitingSeen {
+		var ackDelay time.Duration
+		if s.id == spaceApp {
+			ackDelay = c.peerAckDelay(f.AckDelay)
+		}
+		c.rtt.Update(now.Sub(newestAckedAt), ackDelay, c.peerMaxAckDelay(), c.handshakeConfirmed)
+	}
+	s.sent.compact()
+
+	c.detectLostPackets(s, now, minAckedPN)
+
+	// RFC 9002, Section 6.2.1: the PTO backoff is reset on an
+	// acknowledgement, except for a client before it knows the server has
+	// validated its address.
+	if c.peerCompletedAddressValidation() {
+		c.ptoCount = 0
+	}
+	c.setLossDetectionTimer(now)
+	return nil
+}
+
+// peerAckDelay decodes an ACK frame's delay field with the peer's
+// ack_delay_exponent (RFC 9000, Section 19.3).
+func (c *Conn) peerAckDelay(raw uint64) time.Duration {
+	exp := uint64(3)
+	if c.peerParams != nil {
+		exp = c.peerParams.AckDelayExponent
+	}
+	us := raw << exp
+	if us>>exp != raw || us > uint64(time.Hour/time.Microsecond) {
+		return time.Hour
+	}
+	return time.Duration(us) * time.Microsecond
+}
+
+func (c *Conn) peerMaxAckDelay() time.Duration {
+	if c.peerParams == nil {
+		return 0
+	}
+	return c.peerParams.MaxAckDelay
+}
+
+// onPacketAcked releases what packet p carried.
+func (c *Conn) onPacketAcked(s *space, p *sentPacket, now time.Time) {
+	if p.inFlight {
+		c.bytesInFlight -= p.size
+		if p.ackEliciting {
+			s.inFlightAckEliciting--
+		}
+		c.cc.OnPacketAcked(now, p.sentAt, p.size, &c.rtt, c.appLimited())
+	}
+	for i := range p.frames {
+		f := &p.frames[i]
+		switch f.kind {
+		case sentAck:
+			s.onAckOfAckReceived(f.n)
+		case sentCrypto:
+			s.cryptoSend.OnAcked(f.offset, int(f.n), false)
+		case sentHandshakeDone:
+			c.handshakeDoneToAck = false
+		default:
+			c.streams.onFrameAcked(f)
+			c.connIDs.onFrameAcked(f)
+		}
+	}
+}
+
+// appLimited reports whether the sender is using less than its congestion
+// window, so the window should not grow (RFC 9002, Section 7.8).
+func (c *Conn) appLimited() bool {
+	return c.bytesInFlight+c.maxDatagram < c.cc.Window()
+}
+
+// detectLostPackets declares packets lost by the packet and time thresholds
+// (RFC 9002, Section 6.1 and Appendix A.10). ackedLow is the smallest packet
+// number acknowledged by the ACK being processed (-1 if none), used for the
+// persistent congestion check.
+func (c *Conn) detectLostPackets(s *space, now time.Time, ackedLow int64) {
+	s.lossTime = time.Time{}
+	if s.largestAcked < 0 {
+		return
+	}
+	lossDelay := c.rtt.LossDelay()
+	lostSendTime := now.Add(-lossDelay)
+
+	var (
+		lostAny          bool
+		newestLostSentAt time.Time
+		firstLostAt      time.Time
+		lastLostAt       time.Time
+		lostRun          bool // every lost ack-eliciting packet so far is contiguous
+	)
+	lostRun = true
+	for i, p := range s.sent.packets {
+		if p == nil {
+			continue
+		}
+		if p.pn > s.largestAcked {
+			break
+		}
+		if p.sentAt.After(lostSendTime) && s.largestAcked-p.pn < packetThreshold {
+			t := p.sentAt.Add(lossDelay)
+			if s.lossTime.IsZero() || t.Before(s.lossTime) {
+				s.lossTime = t
+			}
+			if !firstLostAt.IsZero() {
+				lostRun = false // a packet not lost lies between lost ones
+			}
+			continue
+		}
+		// Lost.
+		c.stats.PacketsLost++
+		if p.inFlight {
+			c.bytesInFlight -= p.size
+			if p.ackEliciting {
+				s.inFlightAckEliciting--
+			}
+			lostAny = true
+			if p.sentAt.After(newestLostSentAt) {
+				newestLostSentAt = p.sentAt
+			}
+			if p.ackEliciting {
+				if firstLostAt.IsZero() {
+					firstLostAt = p.sentAt
+				}
+				lastLostAt = p.sentAt
+			}
+		}
+		c.onFramesLost(s, p)
+		s.sent.packets[i] = nil
+		s.sent.release(p)
+	}
+	s.sent.compact()
+	if !lostAny {
+		return
+	}
+	c.cc.OnCongestionEvent(now, newestLostSentAt)
+
+	// RFC 9002, Section 7.6: persistent congestion when ack-eliciting
+	// packets sent over more than the persistent congestion duration are
+	// all lost, with an RTT sample taken before they were sent.
+	if lostRun && c.rtt.HasSample() && !firstLostAt.IsZero() {
+		d := (c.rtt.Smoothed + max(4*c.rtt.Var, recovery.Granularity) + c.peerMaxAckDelay()) * persistentCongestionThreshold
+		if lastLostAt.Sub(firstLostAt) > d {
+			c.cc.OnPersistentCongestion(now)
+		}
+	}
+}
+
+// onFramesLost queues again the information p carried: what is lost is the
+// frames' content, not the packet (RFC 9000, Section 13.3).
+func (c *Conn) onFramesLost(s *space, p *sentPacket) {
+	for i := range p.frames {
+		f := &p.frames[i]
+		switch f.kind {
+		case sentAck:
+			// A newer ACK will be sent when needed.
+		case sentCrypto:
+			s.cryptoSend.OnLost(f.offset, int(f.n), false)
+		case sentHandshakeDone:
+			c.handshakeDoneSent = false // send it again
+		default:
+			c.streams.onFrameLost(f)
+			c.connIDs.onFrameLost(f)
+		}
+	}
+}
+
+// peerCompletedAddressValidation is RFC 9002, Appendix A.6: a server
+// assumes the client has validated it; a client knows the server has
+// validated it once the handshake is confirmed or a Handshake packet is
+// acknowledged.
+func (c *Conn) peerCompletedAddressValidation() bool {
+	return !c.isClient || c.handshakeConfirmed || c.spaces[spaceHandshake].largestAcked >= 0
+}
+
+// earliestLossTime returns the earliest loss_time over the spaces
+// (RFC 9002, Appendix A.8 GetLossTimeAndSpace).
+func (c *Conn) earliestLossTime() (time.Time, *space) {
+	var t time.Time
+	var sp *space
+	for i := range c.spaces {
+		s := &c.spaces[i]
+		if s.lossTime.IsZero() || s.discarded {
+			continue
+		}
+		if t.IsZero() || s.lossTime.Before(t) {
+			t, sp = s.lossTime, s
+		}
+	}
+	return t, sp
+}
+
+// ptoTime returns when the PTO fires and for which space
+// (RFC 9002, Appendix A.8 GetPtoTimeAndSpace).
+func (c *Conn) ptoTime(now time.Time) (time.Time, *space) {
+	duration := (c.rtt.Smoothed + max(4*c.rtt.Var, recovery.Granularity)) << c.ptoCount
+	anyInFlight := false
+	for i := range c.spaces {
+		if c.spaces[i].inFlightAckEliciting > 0 {
+			anyInFlight = true
+		}
+	}
+	if !anyInFlight {
+		// Client anti-deadlock (RFC 9002, Section 6.2.2.1).
+		if c.spaces[spaceHandshake].writeKeys != nil {
+			return now.Add(duration), &c.spaces[spaceHandshake]
+		}
+		return now.Add(duration), &c.spaces[spaceInitial]
+	}
+	var t time.Time
+	var sp *space
+	for i := range c.spaces {
+		s := &c.spaces[i]
+		if s.inFlightAckEliciting == 0 || s.discarded {
+			continue
+		}
+		if s.id == spaceApp {
+			if !c.handshakeConfirmed {
+				break
+			}
+			duration += c.peerMaxAckDelay() << c.ptoCount
+		}
+		pt := s.lastAckElicitingSent.Add(duration)
+		if t.IsZero() || pt.Before(t) {
+			t, sp = pt, s
+		}
+	}
+	return t, sp
+}
+
+// setLossDetectionTimer is RFC 9002, Appendix A.8.
+func (c *Conn) setLossDetectionTimer(now time.Time) {
+	if t, _ := c.earliestLossTime(); !t.IsZero() {
+		c.lossTimer = t
+		return
+	}
+	if !c.isClient && !c.addressValidated && c.ampBudget() <= 0 {
+		// The server can't send anyway until the client sends more.
+		c.lossTimer = time.Time{}
+		return
+	}
+	anyInFlight := false
+	for i := range c.spaces {
+		if c.spaces[i].inFlightAckEliciting > 0 && !c.spaces[i].discarded {
+			anyInFlight = true
+		}
+	}
+	if !anyInFlight && c.peerCompletedAddressValidation() {
+		c.lossTimer = time.Time{}
+		return
+	}
+	c.lossTimer, _ = c.ptoTime(now)
+}
+
+// onLossDetectionTimeout is RFC 9002, Appendix A.9.
+func (c *Conn) onLossDetectionTimeout(now time.Time) {
+	if t, s := c.earliestLossTime(); !t.IsZero() {
+		c.detectLostPackets(s, now, -1)
+		c.setLossDetectionTimer(now)
+		return
+	}
+	_, s := c.ptoTime(now)
+	if s == nil {
+		c.lossTimer = time.Time{}
+		return
+	}
+	// Send two probes (RFC 9002, Section 6.2.4), carrying the oldest
+	// unacknowledged data so that the probe repairs rather than only asks.
+	c.probesToSend = 2
+	s.pingOwed = true
+	if s.id != spaceApp {
+		// Resend every unacknowledged CRYPTO frame of the level.
+		for _, p := range s.sent.packets {
+			if p != nil {
+				c.onFramesLost(s, p)
+			}
+		}
+	} else {
+		n := 0
+		for _, p := range s.sent.packets {
+			if p != nil && p.ackEliciting {
+				c.onFramesLost(s, p)
+				if n++; n == 2 {
+					break
+				}
+			}
+		}
+	}
+	c.ptoCount++
+	c.stats.PTOCount++
+	c.setLossDetectionTimer(now)
+}
+
+// discardSpace drops a space's keys and its packets in flight
+// (RFC 9002, Section 6.4; RFC 9001, Section 4.9).
+func (c *Conn) discardSpace(s *space, now time.Time) {
+	if s.discarded {
+		return
+	}
+	for _, p := range s.sent.packets {
+		if p.inFlight {
+			c.bytesInFlight -= p.size
+		}
+		s.sent.release(p)
+	}
+	s.sent.packets = s.sent.packets[:0]
+	s.inFlightAckEliciting = 0
+	s.lossTime = time.Time{}
+	s.readKeys, s.writeKeys = nil, nil
+	s.ackOwed = false
+	s.ackDeadline = time.Time{}
+	s.pingOwed = false
+	s.discarded = true
+	c.ptoCount = 0
+	c.setLossDetectionTimer(now)
+}

@@ -1,0 +1,221 @@
+package core
+
+import (
+	"bytes"
+	"net/netip"
+	"time"
+
+	"github.com/quince-go/quic/internal/core/wire"
+)
+
+// Receive processes one UDP datagram from the peer, with every packet
+// coalesced in it (RFC 9000, Section 12.2). Packets that can't be
+// authenticated are dropped; a protocol error closes the connection, which
+// Err then reports. Receive modifies datagram in place (packets are
+// decrypted where they lie) and keeps no reference to it.
+func (c *Conn) Receive(datagram []byte, from netip.AddrPort, now time.Time) {
+	if c.closing.state >= stateDraining {
+		return
+	}
+	c.stats.DatagramsReceived++
+	c.stats.BytesReceived += uint64(len(datagram))
+	if !c.addressValidated {
+		c.ampReceived += uint64(len(datagram))
+	}
+	whole := datagram
+	first := true
+	for len(datagram) > 0 {
+		pkt, rest, err := wire.NextPacket(datagram, c.connIDs.localLen)
+		if err != nil {
+			c.stats.PacketsDropped++
+			break
+		}
+		datagram = rest
+		if err := c.receivePacket(pkt, whole, first, from, now); err != nil {
+			c.closeWithError(err, now)
+			return
+		}
+		first = false
+		if c.closing.state >= stateDraining {
+			return
+		}
+	}
+}
+
+// receivePacket processes one packet. An error is a connection error; packets
+// that are merely undecryptable are dropped silently (RFC 9000, Section 12.2).
+func (c *Conn) receivePacket(pkt, datagram []byte, first bool, from netip.AddrPort, now time.Time) error {
+	if pkt[0]&0x80 == 0 {
+		return c.receive1RTT(pkt, datagram, from, now)
+	}
+	h, err := wire.ParseLongHeader(pkt)
+	if err != nil || h.Version != c.version {
+		c.stats.PacketsDropped++
+		return nil
+	}
+	var s *space
+	var pt wire.PacketType
+	switch h.Type {
+	case wire.PacketInitial:
+		s, pt = &c.spaces[spaceInitial], wire.PacketInitial
+		// RFC 9000, Section 14.1: an Initial from a client must arrive in
+		// a datagram of at least 1,200 bytes.
+		if !c.isClient && len(datagram) < minDatagramSize {
+			c.stats.PacketsDropped++
+			return nil
+		}
+		if c.isClient && len(h.Token) > 0 {
+			// RFC 9000, Section 17.2.2: a server's Initial has no token.
+			c.stats.PacketsDropped++
+			return nil
+		}
+	case wire.PacketHandshake:
+		s, pt = &c.spaces[spaceHandshake], wire.PacketHandshake
+	default:
+		// 0-RTT and Retry are not supported yet; drop.
+		c.stats.PacketsDropped++
+		return nil
+	}
+	if !c.connIDs.isLocal(h.DstConnID) && !(!c.isClient && bytes.Equal(h.DstConnID, c.origDstConnID)) {
+		c.stats.PacketsDropped++
+		return nil
+	}
+	if s.readKeys == nil || s.discarded {
+		c.stats.PacketsDropped++
+		return nil
+	}
+	pnLen, err := s.readKeys.Header.RemoveHeaderProtection(pkt, h.PacketNumberOffset)
+	if err != nil {
+		c.stats.PacketsDropped++
+		return nil
+	}
+	hdrLen := h.PacketNumberOffset + pnLen
+	pn := wire.DecodePacketNumber(s.largestRecv, wire.ReadTruncatedPacketNumber(pkt[h.PacketNumberOffset:], pnLen), pnLen)
+	if s.isDuplicate(pn) {
+		c.stats.PacketsDropped++
+		return nil
+	}
+	payload, err := s.readKeys.Packet.Open(pkt, hdrLen, uint64(pn))
+	if err != nil {
+		c.stats.PacketsDropped++
+		return nil
+	}
+	if err := wire.CheckLongHeaderReservedBits(pkt[0]); err != nil {
+		return wire.Errorf(wire.ProtocolViolation, 0, "reserved header bits are not zero")
+	}
+
+	// The first packet from the peer names its connection ID
+	// (RFC 9000, Section 7.2).
+	if !c.connIDs.havePeer() {
+		c.connIDs.setPeerInitial(h.SrcConnID)
+	} else if c.isClient && s.id == spaceInitial && !c.connIDs.peerChosen {
+		// The client switches to the server's chosen connection ID with the
+		// server's first Initial.
+		c.connIDs.setPeerInitial(h.SrcConnID)
+	}
+	if s.id == spaceHandshake && !c.isClient {
+		// RFC 9000, Section 8.1: a Handshake packet proves the client got
+		// the server's Initial: its address is validated. RFC 9001,
+		// Section 4.9.1: the server drops Initial keys now.
+		c.addressValidated = true
+		c.discardSpace(&c.spaces[spaceInitial], now)
+	}
+	return c.processPayload(s, pt, pn, payload, now)
+}
+
+func (c *Conn) receive1RTT(pkt, datagram []byte, from netip.AddrPort, now time.Time) error {
+	k := &c.keys1RTT
+	dcid, pnOffset, err := wire.ParseShortHeader(pkt, c.connIDs.localLen)
+	if err != nil || k.read == nil || !c.connIDs.isLocal(dcid) {
+		c.checkStatelessReset(datagram, now)
+		c.stats.PacketsDropped++
+		return nil
+	}
+	s := &c.spaces[spaceApp]
+	pnLen, err := k.read.Header.RemoveHeaderProtection(pkt, pnOffset)
+	if err != nil {
+		c.checkStatelessReset(datagram, now)
+		c.stats.PacketsDropped++
+		return nil
+	}
+	hdrLen := pnOffset + pnLen
+	pn := wire.DecodePacketNumber(s.largestRecv, wire.ReadTruncatedPacketNumber(pkt[pnOffset:], pnLen), pnLen)
+	if s.isDuplicate(pn) {
+		c.stats.PacketsDropped++
+		return nil
+	}
+	payload, err := c.open1RTT(pkt, hdrLen, pn, wire.ShortHeaderKeyPhase(pkt[0]), now)
+	if err != nil {
+		if _, ok := err.(*wire.TransportError); ok {
+			return err
+		}
+		k.failedOpens++
+		c.checkStatelessReset(datagram, now)
+		c.stats.PacketsDropped++
+		return nil
+	}
+	if err := wire.CheckShortHeaderReservedBits(pkt[0]); err != nil {
+		return wire.Errorf(wire.ProtocolViolation, 0, "reserved header bits are not zero")
+	}
+	if !c.isClient && !c.handshakeComplete {
+		// Can't happen with TLS 1.3 ordering, but never trust a peer.
+		return wire.Errorf(wire.ProtocolViolation, 0, "1-RTT packet before handshake completion")
+	}
+	if c.isClient && !c.handshakeConfirmed && c.handshakeComplete {
+		// RFC 9001, Section 4.1.2: a client may confirm the handshake when
+		// a 1-RTT packet is acknowledged; it waits for HANDSHAKE_DONE here.
+	}
+	return c.processPayload(s, wire.Packet1RTT, pn, payload, now)
+}
+
+// processPayload handles the frames of an authenticated packet and records
+// it for acknowledgement.
+func (c *Conn) processPayload(s *space, pt wire.PacketType, pn int64, payload []byte, now time.Time) error {
+	c.stats.PacketsReceived++
+	if len(payload) == 0 {
+		// RFC 9000, Section 12.4: a packet must contain a frame.
+		return wire.Errorf(wire.ProtocolViolation, 0, "packet %d has no frames", pn)
+	}
+	ackEliciting := false
+	for len(payload) > 0 {
+		f, n, err := c.parser.Next(payload)
+		if err != nil {
+			return err
+		}
+		payload = payload[n:]
+		typ := f.Type()
+		if !wire.FrameAllowed(typ, pt) {
+			// RFC 9000, Section 12.4, Table 3.
+			return wire.Errorf(wire.ProtocolViolation, typ, "frame not allowed in %v packet", pt)
+		}
+		if wire.IsAckEliciting(typ) {
+			ackEliciting = true
+		}
+		if err := c.handleFrame(s, f, now); err != nil {
+			return err
+		}
+		if c.closing.state >= stateDraining {
+			return nil
+		}
+	}
+	if s.discarded {
+		return nil
+	}
+	s.onPacketReceived(pn, ackEliciting, now, c.cfg.MaxAckDelay)
+	// RFC 9000, Section 10.1: the idle timer restarts when a packet is
+	// processed.
+	c.lastActivity = now
+	c.sentSinceRecv = false
+	return nil
+}
+
+// checkStatelessReset recognizes a stateless reset: a datagram whose last 16
+// bytes are a reset token the peer gave us (RFC 9000, Section 10.3.1).
+func (c *Conn) checkStatelessReset(datagram []byte, now time.Time) {
+	if len(datagram) < 21 {
+		return
+	}
+	if c.connIDs.isPeerResetToken(datagram[len(datagram)-16:]) {
+		c.enterDraining(&ConnError{Code: uint64(wire.NoError), StatelessReset: true, Remote: true, Reason: "stateless reset"}, now)
+	}
+}

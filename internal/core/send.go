@@ -1,0 +1,600 @@
+package core
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/quince-go/quic/internal/core/protect"
+	"github.com/quince-go/quic/internal/core/wire"
+)
+
+// builtPacket is a packet written into the datagram but not yet sealed.
+type builtPacket struct {
+	s            *space
+	keys         *protect.Keys
+	start, end   int // plaintext in the datagram buffer
+	pnOffset     int
+	pnLen        int
+	lengthOffset int // long headers: where the Length field is; -1 for short
+	pn           int64
+	rec          *sentPacket
+}
+
+// Send writes the next datagram to send into buf and returns its length and
+// destination; n is 0 when there is nothing to send now (Timeout says when to
+// look again). Packets of several levels are coalesced into one datagram
+// (RFC 9000, Section 12.2). buf should hold at least 1,200 bytes; a shorter
+// buf sends nothing.
+func (c *Conn) Send(buf []byte, now time.Time) (n int, to netip.AddrPort) {
+	c.clock = now
+	if len(buf) < minDatagramSize {
+		return 0, c.peerAddr
+	}
+	switch c.closing.state {
+	case stateClosed, stateDraining:
+		return 0, c.peerAddr
+	case stateClosing:
+		if !c.closing.closeOwed {
+			return 0, c.peerAddr
+		}
+		c.closing.closeOwed = false
+		return c.sendClose(buf, now), c.peerAddr
+	}
+	c.maybeUpdateKeys()
+
+	limit := min(len(buf), c.maxDatagram)
+	if !c.addressValidated {
+		// RFC 9000, Section 8.1: three times what was received.
+		limit = min(limit, c.ampBudget())
+		if limit < 64 {
+			return 0, c.peerAddr
+		}
+	}
+
+	// Congestion control and pacing decide whether ack-eliciting data may
+	// go; ACK-only packets always may (RFC 9002, Section 7).
+	sendData := c.probesToSend > 0 || c.bytesInFlight < c.cc.Window()
+	if sendData && c.probesToSend == 0 {
+		if t := c.pacer.NextSendTime(now, limit, c.cc.Window(), c.rtt.Smoothed); t.After(now) {
+			sendData = false
+			if c.hasDataToSend() {
+				c.pacingUntil = t
+			}
+		}
+	}
+
+	var pkts [numSpaces]builtPacket
+	np := 0
+	b := buf[:0]
+	padDatagram := false
+	for i := range c.spaces {
+		s := &c.spaces[i]
+		if s.discarded {
+			continue
+		}
+		// Leave room for the AEAD tags of the packets before this one.
+		room := limit - len(b) - protect.TagLen
+		if room < 48 {
+			break
+		}
+		var ok bool
+		var p builtPacket
+		b, p, ok = c.appendPacket(b, s, len(b)+room, sendData, now)
+		if !ok {
+			continue
+		}
+		if s.id == spaceInitial && (c.isClient || p.rec.ackEliciting) {
+			// RFC 9000, Section 14.1: a client pads every datagram with an
+			// Initial, a server every datagram with an ack-eliciting one.
+			padDatagram = true
+		}
+		b = buf[:len(b)+protect.TagLen] // room for the tag, sealed below
+		pkts[np] = p
+		np++
+	}
+	if np == 0 {
+		return 0, c.peerAddr
+	}
+	if padDatagram && len(b) < minDatagramSize {
+		// Pad inside the last packet (RFC 9000, Section 14.1).
+		last := &pkts[np-1]
+		pad := minDatagramSize - len(b)
+		clear(buf[last.end : last.end+pad])
+		last.end += pad
+		last.rec.inFlight = true
+		b = buf[:len(b)+pad]
+	}
+	// Seal each packet where it lies.
+	for i := 0; i < np; i++ {
+		p := &pkts[i]
+		if p.lengthOffset >= 0 {
+			wire.PutLongHeaderLength(buf, p.lengthOffset, p.end-p.pnOffset+protect.TagLen)
+		}
+		p.keys.Seal(buf[p.start:p.end:p.end+protect.TagLen], p.pnOffset-p.start, p.pnLen, uint64(p.pn))
+		p.rec.size = p.end - p.start + protect.TagLen
+		if i == np-1 {
+			p.rec.size = len(b) - p.start
+		}
+		c.onPacketSent(p.s, p.rec)
+		c.stats.PacketsSent++
+		if p.s.id == spaceApp {
+			c.keys1RTT.sealed++
+		}
+	}
+	n = len(b)
+	c.stats.DatagramsSent++
+	c.stats.BytesSent += uint64(n)
+	if !c.addressValidated {
+		c.ampSent += uint64(n)
+	}
+	ackEliciting := false
+	for i := 0; i < np; i++ {
+		if pkts[i].rec.ackEliciting {
+			ackEliciting = true
+		}
+		if pkts[i].s.id == spaceHandshake && c.isClient && !c.spaces[spaceInitial].discarded {
+			// RFC 9001, Section 4.9.1: the client drops Initial keys when
+			// it first sends a Handshake packet.
+			c.discardSpace(&c.spaces[spaceInitial], now)
+		}
+	}
+	if ackEliciting {
+		c.pacer.OnPacketSent(now, n, c.cc.Window(), c.rtt.Smoothed)
+		if c.probesToSend > 0 {
+			c.probesToSend--
+		}
+		// RFC 9000, Section 10.1: the idle timer restarts when the first
+		// ack-eliciting packet after a receive is sent.
+		if !c.sentSinceRecv {
+			c.lastActivity = now
+			c.sentSinceRecv = true
+		}
+	}
+	return n, c.peerAddr
+}
+
+// ampBudget is how many more bytes the server may send before the client's
+// address is validated (RFC 9000, Section 8.1).
+func (c *Conn) ampBudget() int {
+	if c.addressValidated {
+		return 1 << 30
+	}
+	return int(3*c.ampReceived) - int(c.ampSent)
+}
+
+// hasDataToSend reports whether anything but ACKs waits to be sent.
+func (c *Conn) hasDataToSend() bool {
+	for i := range c.spaces {
+		s := &c.spaces[i]
+		if !s.discarded && (s.cryptoSend.HasPending() || s.pingOwed) {
+			return true
+		}
+	}
+	return len(c.streams.sendQueue) > 0 || c.appControlOwed()
+}
+
+// appendPacket writes one packet of space s (header and frames) at the end of
+// b, up to limit bytes before its AEAD tag. ok is false if the space has
+// nothing to send now.
+func (c *Conn) appendPacket(b []byte, s *space, limit int, sendData bool, now time.Time) ([]byte, builtPacket, bool) {
+	var keys *protect.Keys
+	if s.id == spaceApp {
+		keys = c.keys1RTT.write
+	} else {
+		keys = s.writeKeys
+	}
+	if keys == nil {
+		return b, builtPacket{}, false
+	}
+	ackDue := s.ackOwed && !s.ackDeadline.After(now)
+	if !ackDue && !(sendData && c.spaceHasData(s)) {
+		return b, builtPacket{}, false
+	}
+
+	start := len(b)
+	pn := s.nextPN
+	pnLen := wire.PacketNumberLen(pn, s.largestAcked)
+	p := builtPacket{s: s, keys: keys, start: start, pn: pn, pnLen: pnLen, lengthOffset: -1}
+	switch s.id {
+	case spaceInitial, spaceHandshake:
+		typ := wire.PacketInitial
+		if s.id == spaceHandshake {
+			typ = wire.PacketHandshake
+		}
+		b, p.lengthOffset, p.pnOffset = wire.AppendLongHeader(b, wire.LongHeaderFields{
+			Type: typ, Version: c.version,
+			DstConnID: c.connIDs.peerID(), SrcConnID: c.connIDs.local[0].id,
+			PacketNumber: pn, PacketNumberLen: pnLen,
+		})
+	default:
+		b, p.pnOffset = wire.AppendShortHeader(b, c.connIDs.peerID(), pn, pnLen, c.keys1RTT.writePhase, false)
+	}
+	payloadStart := len(b)
+
+	rec := s.sent.newPacket()
+	rec.pn = pn
+	rec.sentAt = now
+	w := frameWriter{b: b, limit: limit, rec: rec}
+
+	if s.ackOwed {
+		c.appendAck(&w, s, now)
+	}
+	if sendData {
+		c.appendFrames(&w, s, now)
+	}
+	if len(w.b) == payloadStart {
+		s.sent.release(rec)
+		return b[:start], builtPacket{}, false
+	}
+	if s.pingOwed && !w.ackEliciting && w.room() >= 1 {
+		w.b = append(w.b, byte(wire.FramePing))
+		w.ackEliciting = true
+	}
+	if w.ackEliciting {
+		s.pingOwed = false
+	}
+	// RFC 9001, Section 5.4.2: the header protection sample needs at least
+	// 4 bytes of packet number and payload.
+	for pnLen+len(w.b)-payloadStart < 4 {
+		w.b = append(w.b, 0)
+	}
+	s.nextPN++
+	rec.ackEliciting = w.ackEliciting
+	rec.inFlight = w.ackEliciting || w.padding
+	p.rec = rec
+	p.end = len(w.b)
+	return w.b, p, true
+}
+
+// frameWriter appends frames to a packet within its size limit and records
+// what they carry for loss recovery.
+type frameWriter struct {
+	b            []byte
+	limit        int
+	rec          *sentPacket
+	ackEliciting bool
+	padding      bool
+}
+
+func (w *frameWriter) room() int { return w.limit - len(w.b) }
+
+// add appends f if it fits, and records it as sf.
+func (w *frameWriter) add(f wire.Frame, sf sentFrame) bool {
+	if f.Len() > w.room() {
+		return false
+	}
+	w.b = f.Append(w.b)
+	w.ackEliciting = true
+	if sf.kind != 0 {
+		w.rec.frames = append(w.rec.frames, sf)
+	}
+	return true
+}
+
+// spaceHasData reports whether space s has ack-eliciting frames to send.
+func (c *Conn) spaceHasData(s *space) bool {
+	if s.cryptoSend.HasPending() || s.pingOwed {
+		return true
+	}
+	return s.id == spaceApp && c.handshakeComplete && (len(c.streams.sendQueue) > 0 || c.appControlOwed())
+}
+
+// appendAck writes an ACK frame for space s (RFC 9000, Section 13.2).
+func (c *Conn) appendAck(w *frameWriter, s *space, now time.Time) {
+	c.ackBuf = s.appendAckRanges(c.ackBuf[:0])
+	if len(c.ackBuf) == 0 {
+		return
+	}
+	var delay uint64
+	if s.id == spaceApp {
+		delay = uint64(now.Sub(s.largestRecvAt).Microseconds()) >> ackDelayExponent
+	}
+	f := wire.AckFrame{Ranges: c.ackBuf, AckDelay: delay}
+	// Drop the oldest ranges until the frame fits.
+	for f.Len() > w.room() && len(f.Ranges) > 1 {
+		f.Ranges = f.Ranges[:len(f.Ranges)-1]
+	}
+	if f.Len() > w.room() {
+		return
+	}
+	w.b = f.Append(w.b)
+	w.rec.frames = append(w.rec.frames, sentFrame{kind: sentAck, n: int64(f.Ranges[0].Largest)})
+	s.onAckSent()
+}
+
+// appendFrames writes the ack-eliciting frames of space s: control frames,
+// CRYPTO data and, at the application level, stream frames.
+func (c *Conn) appendFrames(w *frameWriter, s *space, now time.Time) {
+	if s.id == spaceApp && c.handshakeComplete {
+		c.appendControlFrames(w)
+	}
+	// CRYPTO data (RFC 9000, Section 19.6).
+	for s.cryptoSend.HasPending() {
+		const maxOverhead = 1 + 8 + 4
+		if w.room() <= maxOverhead {
+			break
+		}
+		off, data, _, ok := s.cryptoSend.NextSend(w.room()-maxOverhead, 1<<62)
+		if !ok {
+			break
+		}
+		f := wire.CryptoFrame{Offset: off, Data: data}
+		w.add(&f, sentFrame{kind: sentCrypto, offset: off, n: int64(len(data))})
+		s.cryptoSend.MarkSent(off, len(data), false)
+	}
+	if s.id == spaceApp && c.handshakeComplete {
+		c.appendStreamFrames(w)
+	}
+}
+
+// appControlOwed reports whether connection-level control frames wait.
+func (c *Conn) appControlOwed() bool {
+	ss := &c.streams
+	return c.handshakeDoneToAck && !c.handshakeDoneSent || c.pathResponseOwed || ss.maxDataOwed ||
+		ss.maxStreamsBidiOwed || ss.maxStreamsUniOwed || ss.blockedOwed ||
+		ss.blockedBidiOwed || ss.blockedUniOwed || c.connIDsOwed()
+}
+
+func (c *Conn) connIDsOwed() bool {
+	if len(c.connIDs.retireOwed) > 0 {
+		return true
+	}
+	for i := range c.connIDs.local {
+		if c.connIDs.local[i].owed {
+			return true
+		}
+	}
+	return false
+}
+
+// appendControlFrames writes the connection-level control frames that are
+// owed.
+func (c *Conn) appendControlFrames(w *frameWriter) {
+	ss := &c.streams
+	if c.handshakeDoneToAck && !c.handshakeDoneSent {
+		if w.add(&wire.HandshakeDoneFrame{}, sentFrame{kind: sentHandshakeDone}) {
+			c.handshakeDoneSent = true
+		}
+	}
+	if c.pathResponseOwed {
+		if w.add(&wire.PathResponseFrame{Data: c.pathResponse}, sentFrame{}) {
+			c.pathResponseOwed = false
+		}
+	}
+	if ss.maxDataOwed {
+		if w.add(&wire.MaxDataFrame{Max: ss.recvWin.Update(c.clock, c.rtt.Smoothed)}, sentFrame{kind: sentMaxData}) {
+			ss.maxDataOwed = false
+		}
+	}
+	if ss.maxStreamsBidiOwed {
+		if w.add(&wire.MaxStreamsFrame{Bidi: true, Max: uint64(ss.maxRemoteBidi)}, sentFrame{kind: sentMaxStreamsBidi}) {
+			ss.maxStreamsBidiOwed = false
+		}
+	}
+	if ss.maxStreamsUniOwed {
+		if w.add(&wire.MaxStreamsFrame{Bidi: false, Max: uint64(ss.maxRemoteUni)}, sentFrame{kind: sentMaxStreamsUni}) {
+			ss.maxStreamsUniOwed = false
+		}
+	}
+	if ss.blockedOwed {
+		if w.add(&wire.DataBlockedFrame{Limit: ss.sendWin.Limit()}, sentFrame{kind: sentDataBlocked, n: int64(ss.sendWin.Limit())}) {
+			ss.blockedOwed = false
+			ss.sendWin.OnBlockedSent(ss.sendWin.Limit())
+		}
+	}
+	if ss.blockedBidiOwed {
+		if w.add(&wire.StreamsBlockedFrame{Bidi: true, Limit: uint64(ss.peerMaxBidi)}, sentFrame{kind: sentStreamsBlockedBidi}) {
+			ss.blockedBidiOwed = false
+		}
+	}
+	if ss.blockedUniOwed {
+		if w.add(&wire.StreamsBlockedFrame{Bidi: false, Limit: uint64(ss.peerMaxUni)}, sentFrame{kind: sentStreamsBlockedUni}) {
+			ss.blockedUniOwed = false
+		}
+	}
+	ids := &c.connIDs
+	for i := range ids.local {
+		l := &ids.local[i]
+		if !l.owed {
+			continue
+		}
+		f := wire.NewConnectionIDFrame{Seq: l.seq, ConnID: l.id, ResetToken: l.resetToken}
+		if !w.add(&f, sentFrame{kind: sentNewConnectionID, offset: l.seq}) {
+			break
+		}
+		l.owed = false
+	}
+	for len(ids.retireOwed) > 0 {
+		seq := ids.retireOwed[0]
+		if !w.add(&wire.RetireConnectionIDFrame{Seq: seq}, sentFrame{kind: sentRetireConnectionID, offset: seq}) {
+			break
+		}
+		ids.retireOwed = ids.retireOwed[1:]
+		ids.retiring++
+	}
+}
+
+// appendStreamFrames writes stream frames, serving the streams with data
+// round-robin so that one busy stream does not starve the others.
+func (c *Conn) appendStreamFrames(w *frameWriter) {
+	ss := &c.streams
+	for len(ss.sendQueue) > 0 && w.room() > 24 {
+		s := ss.sendQueue[0]
+		ss.sendQueue = ss.sendQueue[1:]
+		full := c.appendStreamFramesOf(w, s)
+		if s.hasFramesToSend() && !full && !c.streamFlowBlocked(s) {
+			// Still has data and the packet has room: it was cut by the
+			// packet's end; go to the back of the queue.
+			ss.sendQueue = append(ss.sendQueue, s)
+			continue
+		}
+		if full && s.hasFramesToSend() {
+			ss.sendQueue = append(ss.sendQueue, s)
+			break
+		}
+		s.inSendQueue = false
+	}
+	if len(ss.sendQueue) == 0 {
+		ss.sendQueue = ss.sendQueue[:0:0]
+	}
+}
+
+// streamFlowBlocked reports whether s has new data that flow control holds
+// back (it is queued again by MAX_DATA or MAX_STREAM_DATA).
+func (c *Conn) streamFlowBlocked(s *stream) bool {
+	if !s.hasSend || s.resetSent || s.resetOwed {
+		return false
+	}
+	return s.sendWin.Available(s.highestSent) == 0 || c.streams.sendWin.Available(c.streams.sentNew) == 0
+}
+
+// appendStreamFramesOf writes s's frames; full reports that the packet ran
+// out of room.
+func (c *Conn) appendStreamFramesOf(w *frameWriter, s *stream) (full bool) {
+	ss := &c.streams
+	id := uint64(s.id)
+	if s.resetOwed {
+		f := wire.ResetStreamFrame{StreamID: id, Code: s.resetCode, FinalSize: s.send.MaxSent()}
+		if !w.add(&f, sentFrame{kind: sentResetStream, id: s.id}) {
+			return true
+		}
+		s.resetOwed = false
+		s.resetSent = true
+		s.send.Release()
+	}
+	if s.stopOwed {
+		if !w.add(&wire.StopSendingFrame{StreamID: id, Code: s.stopSendCode}, sentFrame{kind: sentStopSending, id: s.id}) {
+			return true
+		}
+		s.stopOwed = false
+		s.stopSent = true
+	}
+	if s.maxDataOwed {
+		f := wire.MaxStreamDataFrame{StreamID: id, Max: s.recvWin.Update(c.clock, c.rtt.Smoothed)}
+		if !w.add(&f, sentFrame{kind: sentMaxStreamData, id: s.id}) {
+			return true
+		}
+		s.maxDataOwed = false
+	}
+	if s.blockedOwed {
+		if !w.add(&wire.StreamDataBlockedFrame{StreamID: id, Limit: s.sendWin.Limit()}, sentFrame{kind: sentStreamDataBlocked, id: s.id, n: int64(s.sendWin.Limit())}) {
+			return true
+		}
+		s.blockedOwed = false
+		s.sendWin.OnBlockedSent(s.sendWin.Limit())
+	}
+	if !s.hasSend || s.resetSent {
+		return false
+	}
+	for s.send.HasPending() {
+		// Overhead bound: type, ID, an 8-byte offset, a 2-byte length.
+		overhead := 1 + wire.VarintLen(id) + 8 + 2
+		if w.room() <= overhead {
+			return true
+		}
+		connAvail := ss.sendWin.Available(ss.sentNew)
+		limit := min(s.sendWin.Limit(), s.highestSent+connAvail)
+		off, data, fin, ok := s.send.NextSend(w.room()-overhead, limit)
+		if !ok {
+			// Held back by flow control: tell the peer once per limit
+			// (RFC 9000, Section 4.1).
+			if _, ok := s.sendWin.ShouldSendBlocked(s.highestSent); ok {
+				s.blockedOwed = true
+				return c.appendStreamFramesOf(w, s)
+			}
+			if _, ok := ss.sendWin.ShouldSendBlocked(ss.sentNew); ok {
+				ss.blockedOwed = true
+			}
+			return false
+		}
+		f := wire.StreamFrame{StreamID: id, Offset: off, Data: data, Fin: fin}
+		w.add(&f, sentFrame{kind: sentStream, id: s.id, offset: off, n: int64(len(data)), fin: fin})
+		s.send.MarkSent(off, len(data), fin)
+		if end := off + uint64(len(data)); end > s.highestSent {
+			ss.sentNew += end - s.highestSent
+			s.highestSent = end
+		}
+	}
+	return false
+}
+
+// sendClose writes a datagram with CONNECTION_CLOSE in every space the peer
+// may be reading (RFC 9000, Section 10.2.3).
+func (c *Conn) sendClose(buf []byte, now time.Time) int {
+	limit := min(len(buf), c.maxDatagram)
+	if !c.addressValidated {
+		limit = min(limit, c.ampBudget())
+	}
+	var pkts [numSpaces]builtPacket
+	np := 0
+	b := buf[:0]
+	for i := range c.spaces {
+		s := &c.spaces[i]
+		if s.discarded {
+			continue
+		}
+		keys := s.writeKeys
+		if s.id == spaceApp {
+			keys = c.keys1RTT.write
+			if !c.handshakeComplete {
+				keys = nil
+			}
+		}
+		if keys == nil || limit-len(b) < 64+protect.TagLen {
+			continue
+		}
+		f := c.closing.frame
+		if f.App && s.id != spaceApp {
+			// RFC 9000, Section 10.2.3: an application close before the
+			// handshake is a transport APPLICATION_ERROR with no reason.
+			f = wire.ConnectionCloseFrame{Code: uint64(wire.ApplicationError)}
+		}
+		if len(f.Reason) > limit-len(b)-64-protect.TagLen {
+			f.Reason = f.Reason[:max(0, limit-len(b)-64-protect.TagLen)]
+		}
+		p := builtPacket{s: s, keys: keys, start: len(b), pn: s.nextPN, lengthOffset: -1}
+		p.pnLen = wire.PacketNumberLen(p.pn, s.largestAcked)
+		if s.id == spaceApp {
+			b, p.pnOffset = wire.AppendShortHeader(b, c.connIDs.peerID(), p.pn, p.pnLen, c.keys1RTT.writePhase, false)
+		} else {
+			typ := wire.PacketInitial
+			if s.id == spaceHandshake {
+				typ = wire.PacketHandshake
+			}
+			b, p.lengthOffset, p.pnOffset = wire.AppendLongHeader(b, wire.LongHeaderFields{
+				Type: typ, Version: c.version,
+				DstConnID: c.connIDs.peerID(), SrcConnID: c.connIDs.local[0].id,
+				PacketNumber: p.pn, PacketNumberLen: p.pnLen,
+			})
+		}
+		b = f.Append(b)
+		for len(b)-p.pnOffset < 4+p.pnLen {
+			b = append(b, 0)
+		}
+		s.nextPN++
+		p.end = len(b)
+		b = buf[:len(b)+protect.TagLen]
+		pkts[np] = p
+		np++
+	}
+	if c.isClient && np > 0 && pkts[0].s.id == spaceInitial && len(b) < minDatagramSize {
+		last := &pkts[np-1]
+		pad := minDatagramSize - len(b)
+		clear(buf[last.end : last.end+pad])
+		last.end += pad
+		b = buf[:len(b)+pad]
+	}
+	for i := 0; i < np; i++ {
+		p := &pkts[i]
+		if p.lengthOffset >= 0 {
+			wire.PutLongHeaderLength(buf, p.lengthOffset, p.end-p.pnOffset+protect.TagLen)
+		}
+		p.keys.Seal(buf[p.start:p.end:p.end+protect.TagLen], p.pnOffset-p.start, p.pnLen, uint64(p.pn))
+	}
+	if !c.addressValidated {
+		c.ampSent += uint64(len(b))
+	}
+	c.stats.DatagramsSent++
+	c.stats.BytesSent += uint64(len(b))
+	return len(b)
+}

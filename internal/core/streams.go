@@ -1,0 +1,497 @@
+package core
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/quince-go/quic/internal/core/flow"
+	"github.com/quince-go/quic/internal/core/wire"
+)
+
+// maxStreamsLimit is the largest stream count MAX_STREAMS can carry
+// (RFC 9000, Section 19.11).
+const maxStreamsLimit = 1 << 60
+
+// streamSet holds a connection's streams, its stream limits and its
+// connection-level flow control (RFC 9000, Sections 2-4).
+type streamSet struct {
+	c       *Conn
+	streams map[int64]*stream
+
+	// Streams this endpoint opens: how many of each kind it has opened, and
+	// the peer's limit (MAX_STREAMS).
+	openedBidi, openedUni   int64
+	peerMaxBidi, peerMaxUni int64
+	blockedBidiOwed         bool // STREAMS_BLOCKED to send
+	blockedUniOwed          bool
+
+	// Streams the peer opens: how many it has opened, the limit advertised,
+	// and how many have ended (each end allows one more).
+	remoteBidi, remoteUni         int64
+	maxRemoteBidi, maxRemoteUni   int64
+	doneRemoteBidi, doneRemoteUni int64
+	maxStreamsBidiOwed            bool
+	maxStreamsUniOwed             bool
+	acceptBidi, acceptUni         []int64
+
+	// Connection flow control.
+	recvWin     flow.RecvWindow
+	recvHighest uint64 // sum of the highest offsets received on all streams
+	maxDataOwed bool
+	sendWin     flow.SendWindow
+	sentNew     uint64 // sum of new stream data sent
+	blockedOwed bool   // DATA_BLOCKED to send
+
+	// sendQueue holds the streams with frames to send, served round-robin.
+	sendQueue []*stream
+}
+
+func (ss *streamSet) init(c *Conn) {
+	ss.c = c
+	ss.streams = make(map[int64]*stream)
+	ss.maxRemoteBidi = max(c.cfg.MaxBidiStreams, 0)
+	ss.maxRemoteUni = max(c.cfg.MaxUniStreams, 0)
+	ss.recvWin = flow.NewRecvWindow(c.cfg.InitialMaxData, c.cfg.MaxData)
+}
+
+// onPeerParams applies the peer's initial limits (RFC 9000, Section 18.2).
+func (ss *streamSet) onPeerParams(p *wire.TransportParameters) {
+	ss.peerMaxBidi = int64(p.InitialMaxStreamsBidi)
+	ss.peerMaxUni = int64(p.InitialMaxStreamsUni)
+	ss.sendWin.SetLimit(p.InitialMaxData)
+}
+
+// ErrStreamLimit is returned by OpenStream when the peer's stream limit is
+// reached; an EventStreamsAvailable follows when it rises.
+var ErrStreamLimit = errors.New("quic: peer's stream limit reached")
+
+// ErrUnknownStream is returned for a stream ID that is not open.
+var ErrUnknownStream = errors.New("quic: no such stream")
+
+// StreamError says that a stream was reset by the peer (RESET_STREAM) or
+// that the peer asked this endpoint to stop sending (STOP_SENDING).
+type StreamError struct {
+	StreamID int64
+	Code     uint64
+	// Remote is true when the peer ended the stream, false when this
+	// endpoint did.
+	Remote bool
+}
+
+func (e *StreamError) Error() string {
+	who := "locally"
+	if e.Remote {
+		who = "by peer"
+	}
+	return fmt.Sprintf("quic: stream %d reset %s with code %d", e.StreamID, who, e.Code)
+}
+
+func (ss *streamSet) localBit() int64 {
+	if ss.c.isClient {
+		return 0
+	}
+	return streamServerBit
+}
+
+func (ss *streamSet) isLocal(id int64) bool { return id&streamServerBit == ss.localBit() }
+
+// OpenStream opens a new stream of this endpoint. It returns ErrStreamLimit
+// while the peer's MAX_STREAMS forbids it (RFC 9000, Section 4.6), and sends
+// STREAMS_BLOCKED to tell the peer.
+func (c *Conn) OpenStream(bidi bool) (int64, error) {
+	ss := &c.streams
+	if c.closing.state != stateOpen {
+		return 0, c.closeErr()
+	}
+	if !c.handshakeComplete && c.peerParams == nil {
+		return 0, ErrStreamLimit
+	}
+	var id int64
+	if bidi {
+		if ss.openedBidi >= ss.peerMaxBidi {
+			ss.blockedBidiOwed = true
+			return 0, ErrStreamLimit
+		}
+		id = ss.openedBidi<<2 | ss.localBit()
+		ss.openedBidi++
+	} else {
+		if ss.openedUni >= ss.peerMaxUni {
+			ss.blockedUniOwed = true
+			return 0, ErrStreamLimit
+		}
+		id = ss.openedUni<<2 | streamUniBit | ss.localBit()
+		ss.openedUni++
+	}
+	ss.newStream(id)
+	return id, nil
+}
+
+// AcceptStream returns the next stream the peer opened, if any.
+func (c *Conn) AcceptStream(bidi bool) (int64, bool) {
+	q := &c.streams.acceptUni
+	if bidi {
+		q = &c.streams.acceptBidi
+	}
+	if len(*q) == 0 {
+		return 0, false
+	}
+	id := (*q)[0]
+	*q = (*q)[1:]
+	return id, true
+}
+
+// newStream creates the state of stream id with both windows from the
+// transport parameters (RFC 9000, Section 18.2).
+func (ss *streamSet) newStream(id int64) *stream {
+	c := ss.c
+	s := &stream{id: id}
+	local := ss.isLocal(id)
+	s.hasSend = !isUni(id) || local
+	s.hasRecv = !isUni(id) || !local
+	if s.hasSend && c.peerParams != nil {
+		switch {
+		case isUni(id):
+			s.sendWin.SetLimit(c.peerParams.InitialMaxStreamDataUni)
+		case local:
+			s.sendWin.SetLimit(c.peerParams.InitialMaxStreamDataBidiRemote)
+		default:
+			s.sendWin.SetLimit(c.peerParams.InitialMaxStreamDataBidiLocal)
+		}
+	}
+	if s.hasRecv {
+		s.recvWin = flow.NewRecvWindow(c.cfg.InitialMaxStreamData, c.cfg.MaxStreamData)
+	}
+	ss.streams[id] = s
+	return s
+}
+
+// streamForFrame finds or opens the stream a received frame names,
+// checking the direction and the stream limit (RFC 9000, Sections 2.1, 3
+// and 4.6). It returns nil, nil for a stream that is already closed.
+func (ss *streamSet) streamForFrame(id int64, frameType uint64, wantRecv bool) (*stream, error) {
+	if s := ss.streams[id]; s != nil {
+		if wantRecv && !s.hasRecv || !wantRecv && !s.hasSend {
+			return nil, wire.Errorf(wire.StreamStateError, frameType, "stream %d has no such direction", id)
+		}
+		return s, nil
+	}
+	local := ss.isLocal(id)
+	if local {
+		// RFC 9000, Section 19.8 and others: a frame for a local stream
+		// not yet opened is STREAM_STATE_ERROR.
+		opened := ss.openedBidi
+		if isUni(id) {
+			opened = ss.openedUni
+		}
+		if id>>2 >= opened {
+			return nil, wire.Errorf(wire.StreamStateError, frameType, "stream %d not opened", id)
+		}
+		if isUni(id) && wantRecv {
+			return nil, wire.Errorf(wire.StreamStateError, frameType, "stream %d is send-only", id)
+		}
+		return nil, nil // closed and forgotten
+	}
+	if isUni(id) && !wantRecv {
+		return nil, wire.Errorf(wire.StreamStateError, frameType, "stream %d is receive-only", id)
+	}
+	n := id>>2 + 1 // streams the peer has opened up to and including id
+	opened, limit := &ss.remoteBidi, ss.maxRemoteBidi
+	if isUni(id) {
+		opened, limit = &ss.remoteUni, ss.maxRemoteUni
+	}
+	if n <= *opened {
+		return nil, nil // closed and forgotten
+	}
+	if n > limit {
+		return nil, wire.Errorf(wire.StreamLimitError, frameType, "stream %d exceeds the limit of %d", id, limit)
+	}
+	// Opening stream id opens every lower-numbered stream of its kind
+	// (RFC 9000, Section 3.2).
+	for i := *opened; i < n; i++ {
+		sid := i<<2 | id&3
+		ss.newStream(sid)
+		if isUni(id) {
+			ss.acceptUni = append(ss.acceptUni, sid)
+		} else {
+			ss.acceptBidi = append(ss.acceptBidi, sid)
+		}
+	}
+	*opened = n
+	ss.c.events.push(Event{Kind: EventStreamAcceptable, StreamID: id})
+	return ss.streams[id], nil
+}
+
+func (ss *streamSet) onStreamFrame(f *wire.StreamFrame, now time.Time) error {
+	id := int64(f.StreamID)
+	s, err := ss.streamForFrame(id, wire.FrameStream, true)
+	if s == nil || err != nil {
+		return err
+	}
+	end := f.Offset + uint64(len(f.Data))
+	if s.resetReceived {
+		return nil
+	}
+	// Flow control (RFC 9000, Section 4.1): the stream and the connection.
+	if end > s.recvHighest {
+		if err := s.recvWin.OnReceived(end); err != nil {
+			return wire.Errorf(wire.FlowControlError, wire.FrameStream, "stream %d: %v", id, err)
+		}
+		if err := ss.recvWin.OnReceived(ss.recvHighest + end - s.recvHighest); err != nil {
+			return wire.Errorf(wire.FlowControlError, wire.FrameStream, "connection: %v", err)
+		}
+	}
+	if s.readClosed {
+		// Data for a stream the application stopped reading is counted
+		// and dropped (RFC 9000, Section 3.5).
+		if err := s.recv.Observe(f.Offset, len(f.Data), f.Fin); err != nil {
+			return err
+		}
+	} else if err := s.recv.Insert(f.Offset, f.Data, f.Fin); err != nil {
+		return err
+	}
+	if end > s.recvHighest {
+		ss.recvHighest += end - s.recvHighest
+		s.recvHighest = end
+	}
+	if s.readClosed {
+		ss.creditConsumed(s, end)
+		ss.maybeRelease(s)
+		return nil
+	}
+	if s.recv.Readable() > 0 || s.finKnownAllRead() {
+		ss.c.events.push(Event{Kind: EventStreamReadable, StreamID: id})
+	}
+	return nil
+}
+
+func (s *stream) finKnownAllRead() bool {
+	size, ok := s.recv.FinalSize()
+	return ok && s.recv.ReadOffset() == size
+}
+
+// creditConsumed returns to the connection window the bytes of a stream that
+// will never be read.
+func (ss *streamSet) creditConsumed(s *stream, upTo uint64) {
+	if upTo > s.recv.ReadOffset() {
+		n := upTo - s.recv.ReadOffset()
+		s.recv.DiscardTo(upTo)
+		ss.recvWin.OnConsumed(n, ss.c.clock, ss.c.rtt.Smoothed)
+		if ss.recvWin.ShouldUpdate() {
+			ss.maxDataOwed = true
+		}
+	}
+}
+
+func (ss *streamSet) onResetStream(f *wire.ResetStreamFrame) error {
+	id := int64(f.StreamID)
+	s, err := ss.streamForFrame(id, wire.FrameResetStream, true)
+	if s == nil || err != nil {
+		return err
+	}
+	// RFC 9000, Section 4.5: the final size must agree with what was seen.
+	if err := s.recv.SetFinalSize(f.FinalSize); err != nil {
+		return err
+	}
+	if f.FinalSize > s.recvHighest {
+		if err := s.recvWin.OnReceived(f.FinalSize); err != nil {
+			return wire.Errorf(wire.FlowControlError, wire.FrameResetStream, "stream %d: %v", id, err)
+		}
+		if err := ss.recvWin.OnReceived(ss.recvHighest + f.FinalSize - s.recvHighest); err != nil {
+			return wire.Errorf(wire.FlowControlError, wire.FrameResetStream, "connection: %v", err)
+		}
+		ss.recvHighest += f.FinalSize - s.recvHighest
+		s.recvHighest = f.FinalSize
+	}
+	if s.resetReceived || s.finRead {
+		return nil
+	}
+	s.resetReceived = true
+	s.resetRecvCode = f.Code
+	s.maxDataOwed = false
+	// The unread bytes will never be read: return them to the connection.
+	ss.creditConsumed(s, f.FinalSize)
+	ss.c.events.push(Event{Kind: EventStreamReadable, StreamID: id})
+	ss.maybeRelease(s)
+	return nil
+}
+
+func (ss *streamSet) onStopSending(f *wire.StopSendingFrame) error {
+	id := int64(f.StreamID)
+	s, err := ss.streamForFrame(id, wire.FrameStopSending, false)
+	if s == nil || err != nil {
+		return err
+	}
+	if s.stopReceived {
+		return nil
+	}
+	s.stopReceived = true
+	s.stopCode = f.Code
+	// RFC 9000, Section 3.5: answer with RESET_STREAM.
+	if !s.resetSent && !s.send.AllAcked() {
+		s.resetCode = f.Code
+		s.resetOwed = true
+		ss.queue(s)
+	}
+	ss.c.events.push(Event{Kind: EventStreamWritable, StreamID: id})
+	return nil
+}
+
+func (ss *streamSet) onMaxData(v uint64) {
+	if v > ss.sendWin.Limit() {
+		ss.sendWin.SetLimit(v)
+		ss.blockedOwed = false
+		// Streams that waited on the connection window may send now.
+		for _, s := range ss.streams {
+			if s.hasSend && s.send.HasPending() {
+				ss.queue(s)
+			}
+		}
+	}
+}
+
+func (ss *streamSet) onMaxStreamData(f *wire.MaxStreamDataFrame) error {
+	s, err := ss.streamForFrame(int64(f.StreamID), wire.FrameMaxStreamData, false)
+	if s == nil || err != nil {
+		return err
+	}
+	if f.Max > s.sendWin.Limit() {
+		s.sendWin.SetLimit(f.Max)
+		s.blockedOwed = false
+		if s.send.HasPending() {
+			ss.queue(s)
+		}
+		ss.c.events.push(Event{Kind: EventStreamWritable, StreamID: s.id})
+	}
+	return nil
+}
+
+func (ss *streamSet) onMaxStreams(f *wire.MaxStreamsFrame) error {
+	v := int64(f.Max)
+	if f.Bidi && v > ss.peerMaxBidi {
+		ss.peerMaxBidi = v
+		ss.c.events.push(Event{Kind: EventStreamsAvailable})
+	} else if !f.Bidi && v > ss.peerMaxUni {
+		ss.peerMaxUni = v
+		ss.c.events.push(Event{Kind: EventStreamsAvailable})
+	}
+	return nil
+}
+
+func (ss *streamSet) onBlockedFrame(f wire.Frame) error {
+	switch f := f.(type) {
+	case *wire.StreamDataBlockedFrame:
+		// Check the direction (RFC 9000, Section 19.13).
+		_, err := ss.streamForFrame(int64(f.StreamID), wire.FrameStreamDataBlocked, true)
+		return err
+	case *wire.StreamsBlockedFrame:
+		if f.Limit > maxStreamsLimit {
+			return wire.Errorf(wire.FrameEncodingError, f.Type(), "stream limit %d too large", f.Limit)
+		}
+	}
+	return nil
+}
+
+// queue puts a stream in the send queue.
+func (ss *streamSet) queue(s *stream) {
+	if !s.inSendQueue && !s.released {
+		s.inSendQueue = true
+		ss.sendQueue = append(ss.sendQueue, s)
+	}
+}
+
+// maybeRelease forgets a stream whose both parts are done, and lets the
+// peer open another in its place (RFC 9000, Section 4.6).
+func (ss *streamSet) maybeRelease(s *stream) {
+	if s.released || !s.sendDone() || !s.recvDone() {
+		return
+	}
+	s.released = true
+	delete(ss.streams, s.id)
+	if ss.isLocal(s.id) {
+		return
+	}
+	if isUni(s.id) {
+		ss.doneRemoteUni++
+		ss.maxRemoteUni = ss.doneRemoteUni + max(ss.c.cfg.MaxUniStreams, 0)
+		ss.maxStreamsUniOwed = true
+	} else {
+		ss.doneRemoteBidi++
+		ss.maxRemoteBidi = ss.doneRemoteBidi + max(ss.c.cfg.MaxBidiStreams, 0)
+		ss.maxStreamsBidiOwed = true
+	}
+}
+
+// onFrameAcked releases what an acknowledged stream-related frame carried.
+func (ss *streamSet) onFrameAcked(f *sentFrame) {
+	s := ss.streams[f.id]
+	switch f.kind {
+	case sentStream:
+		if s != nil {
+			s.send.OnAcked(f.offset, int(f.n), f.fin)
+			if s.send.Buffered() < ss.c.cfg.MaxStreamWriteBuffer {
+				ss.c.events.push(Event{Kind: EventStreamWritable, StreamID: s.id})
+			}
+			ss.maybeRelease(s)
+		}
+	case sentResetStream:
+		if s != nil {
+			s.resetAcked = true
+			ss.maybeRelease(s)
+		}
+	}
+}
+
+// onFrameLost queues again the stream-related content of a lost frame.
+func (ss *streamSet) onFrameLost(f *sentFrame) {
+	s := ss.streams[f.id]
+	switch f.kind {
+	case sentStream:
+		if s != nil && !s.resetSent {
+			s.send.OnLost(f.offset, int(f.n), f.fin)
+			ss.queue(s)
+		}
+	case sentResetStream:
+		if s != nil && !s.resetAcked {
+			s.resetOwed = true
+			ss.queue(s)
+		}
+	case sentStopSending:
+		if s != nil && s.hasRecv && !s.resetReceived && !s.recvFinKnownAndAllIn() {
+			s.stopOwed = true
+			ss.queue(s)
+		}
+	case sentMaxStreamData:
+		if s != nil && s.hasRecv && !s.resetReceived && !s.readClosed {
+			s.maxDataOwed = true
+			ss.queue(s)
+		}
+	case sentStreamDataBlocked:
+		if s != nil && s.hasSend {
+			s.sendWin.OnBlockedLost(uint64(f.n))
+			if _, ok := s.sendWin.ShouldSendBlocked(s.highestSent); ok && s.send.HasPending() {
+				s.blockedOwed = true
+				ss.queue(s)
+			}
+		}
+	case sentMaxData:
+		ss.maxDataOwed = true
+	case sentMaxStreamsBidi:
+		ss.maxStreamsBidiOwed = true
+	case sentMaxStreamsUni:
+		ss.maxStreamsUniOwed = true
+	case sentDataBlocked:
+		ss.sendWin.OnBlockedLost(uint64(f.n))
+		if _, ok := ss.sendWin.ShouldSendBlocked(ss.sentNew); ok {
+			ss.blockedOwed = true
+		}
+	case sentStreamsBlockedBidi:
+		if ss.openedBidi >= ss.peerMaxBidi {
+			ss.blockedBidiOwed = true
+		}
+	case sentStreamsBlockedUni:
+		if ss.openedUni >= ss.peerMaxUni {
+			ss.blockedUniOwed = true
+		}
+	}
+}
