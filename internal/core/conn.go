@@ -97,6 +97,7 @@ type Conn struct {
 	// scratch buffers reused by the packer and the frame parser.
 	parser   wire.FrameParser
 	ackBuf   []wire.AckRange
+	out      outFrames
 	frameBuf []byte
 }
 

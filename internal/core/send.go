@@ -170,7 +170,7 @@ func (c *Conn) hasDataToSend() bool {
 			return true
 		}
 	}
-	return len(c.streams.sendQueue) > 0 || c.appControlOwed()
+	return c.streams.sendQueue.len() > 0 || c.appControlOwed()
 }
 
 // appendPacket writes one packet of space s (header and frames) at the end of
@@ -276,7 +276,7 @@ func (c *Conn) spaceHasData(s *space) bool {
 	if s.cryptoSend.HasPending() || s.pingOwed {
 		return true
 	}
-	return s.id == spaceApp && c.handshakeComplete && (len(c.streams.sendQueue) > 0 || c.appControlOwed())
+	return s.id == spaceApp && c.handshakeComplete && (c.streams.sendQueue.len() > 0 || c.appControlOwed())
 }
 
 // appendAck writes an ACK frame for space s (RFC 9000, Section 13.2).
@@ -289,7 +289,7 @@ func (c *Conn) appendAck(w *frameWriter, s *space, now time.Time) {
 	if s.id == spaceApp {
 		delay = uint64(now.Sub(s.largestRecvAt).Microseconds()) >> ackDelayExponent
 	}
-	f := wire.AckFrame{Ranges: c.ackBuf, AckDelay: delay}
+	f := stash(&c.out.ack, wire.AckFrame{Ranges: c.ackBuf, AckDelay: delay})
 	// Drop the oldest ranges until the frame fits.
 	for f.Len() > w.room() && len(f.Ranges) > 1 {
 		f.Ranges = f.Ranges[:len(f.Ranges)-1]
@@ -318,8 +318,8 @@ func (c *Conn) appendFrames(w *frameWriter, s *space, now time.Time) {
 		if !ok {
 			break
 		}
-		f := wire.CryptoFrame{Offset: off, Data: data}
-		w.add(&f, sentFrame{kind: sentCrypto, offset: off, n: int64(len(data))})
+		f := stash(&c.out.crypto, wire.CryptoFrame{Offset: off, Data: data})
+		w.add(f, sentFrame{kind: sentCrypto, offset: off, n: int64(len(data))})
 		s.cryptoSend.MarkSent(off, len(data), false)
 	}
 	if s.id == spaceApp && c.handshakeComplete {
@@ -352,43 +352,43 @@ func (c *Conn) connIDsOwed() bool {
 func (c *Conn) appendControlFrames(w *frameWriter) {
 	ss := &c.streams
 	if c.handshakeDoneToAck && !c.handshakeDoneSent {
-		if w.add(&wire.HandshakeDoneFrame{}, sentFrame{kind: sentHandshakeDone}) {
+		if w.add(stash(&c.out.handshakeDone, wire.HandshakeDoneFrame{}), sentFrame{kind: sentHandshakeDone}) {
 			c.handshakeDoneSent = true
 		}
 	}
 	if c.pathResponseOwed {
-		if w.add(&wire.PathResponseFrame{Data: c.pathResponse}, sentFrame{}) {
+		if w.add(stash(&c.out.pathResponse, wire.PathResponseFrame{Data: c.pathResponse}), sentFrame{}) {
 			c.pathResponseOwed = false
 		}
 	}
 	if ss.maxDataOwed {
-		if w.add(&wire.MaxDataFrame{Max: ss.recvWin.Update(c.clock, c.rtt.Smoothed)}, sentFrame{kind: sentMaxData}) {
+		if w.add(stash(&c.out.maxData, wire.MaxDataFrame{Max: ss.recvWin.Update(c.clock, c.rtt.Smoothed)}), sentFrame{kind: sentMaxData}) {
 			ss.maxDataOwed = false
 		}
 	}
 	if ss.maxStreamsBidiOwed {
-		if w.add(&wire.MaxStreamsFrame{Bidi: true, Max: uint64(ss.maxRemoteBidi)}, sentFrame{kind: sentMaxStreamsBidi}) {
+		if w.add(stash(&c.out.maxStreams, wire.MaxStreamsFrame{Bidi: true, Max: uint64(ss.maxRemoteBidi)}), sentFrame{kind: sentMaxStreamsBidi}) {
 			ss.maxStreamsBidiOwed = false
 		}
 	}
 	if ss.maxStreamsUniOwed {
-		if w.add(&wire.MaxStreamsFrame{Bidi: false, Max: uint64(ss.maxRemoteUni)}, sentFrame{kind: sentMaxStreamsUni}) {
+		if w.add(stash(&c.out.maxStreams, wire.MaxStreamsFrame{Bidi: false, Max: uint64(ss.maxRemoteUni)}), sentFrame{kind: sentMaxStreamsUni}) {
 			ss.maxStreamsUniOwed = false
 		}
 	}
 	if ss.blockedOwed {
-		if w.add(&wire.DataBlockedFrame{Limit: ss.sendWin.Limit()}, sentFrame{kind: sentDataBlocked, n: int64(ss.sendWin.Limit())}) {
+		if w.add(stash(&c.out.dataBlocked, wire.DataBlockedFrame{Limit: ss.sendWin.Limit()}), sentFrame{kind: sentDataBlocked, n: int64(ss.sendWin.Limit())}) {
 			ss.blockedOwed = false
 			ss.sendWin.OnBlockedSent(ss.sendWin.Limit())
 		}
 	}
 	if ss.blockedBidiOwed {
-		if w.add(&wire.StreamsBlockedFrame{Bidi: true, Limit: uint64(ss.peerMaxBidi)}, sentFrame{kind: sentStreamsBlockedBidi}) {
+		if w.add(stash(&c.out.streamsBlocked, wire.StreamsBlockedFrame{Bidi: true, Limit: uint64(ss.peerMaxBidi)}), sentFrame{kind: sentStreamsBlockedBidi}) {
 			ss.blockedBidiOwed = false
 		}
 	}
 	if ss.blockedUniOwed {
-		if w.add(&wire.StreamsBlockedFrame{Bidi: false, Limit: uint64(ss.peerMaxUni)}, sentFrame{kind: sentStreamsBlockedUni}) {
+		if w.add(stash(&c.out.streamsBlocked, wire.StreamsBlockedFrame{Bidi: false, Limit: uint64(ss.peerMaxUni)}), sentFrame{kind: sentStreamsBlockedUni}) {
 			ss.blockedUniOwed = false
 		}
 	}
@@ -398,15 +398,15 @@ func (c *Conn) appendControlFrames(w *frameWriter) {
 		if !l.owed {
 			continue
 		}
-		f := wire.NewConnectionIDFrame{Seq: l.seq, ConnID: l.id, ResetToken: l.resetToken}
-		if !w.add(&f, sentFrame{kind: sentNewConnectionID, offset: l.seq}) {
+		f := stash(&c.out.newConnectionID, wire.NewConnectionIDFrame{Seq: l.seq, ConnID: l.id, ResetToken: l.resetToken})
+		if !w.add(f, sentFrame{kind: sentNewConnectionID, offset: l.seq}) {
 			break
 		}
 		l.owed = false
 	}
 	for len(ids.retireOwed) > 0 {
 		seq := ids.retireOwed[0]
-		if !w.add(&wire.RetireConnectionIDFrame{Seq: seq}, sentFrame{kind: sentRetireConnectionID, offset: seq}) {
+		if !w.add(stash(&c.out.retireConnectionID, wire.RetireConnectionIDFrame{Seq: seq}), sentFrame{kind: sentRetireConnectionID, offset: seq}) {
 			break
 		}
 		ids.retireOwed = ids.retireOwed[1:]
@@ -417,25 +417,22 @@ func (c *Conn) appendControlFrames(w *frameWriter) {
 // appendStreamFrames writes stream frames, serving the streams with data
 // round-robin so that one busy stream does not starve the others.
 func (c *Conn) appendStreamFrames(w *frameWriter) {
-	ss := &c.streams
-	for len(ss.sendQueue) > 0 && w.room() > 24 {
-		s := ss.sendQueue[0]
-		ss.sendQueue = ss.sendQueue[1:]
+	q := &c.streams.sendQueue
+	// Each stream gets a turn; one that makes no progress (held back by
+	// flow control) leaves the queue until MAX_DATA or MAX_STREAM_DATA
+	// queues it again.
+	for turns := q.len(); turns > 0 && w.room() > 24; turns-- {
+		s := q.pop()
+		before := len(w.b)
 		full := c.appendStreamFramesOf(w, s)
-		if s.hasFramesToSend() && !full && !c.streamFlowBlocked(s) {
-			// Still has data and the packet has room: it was cut by the
-			// packet's end; go to the back of the queue.
-			ss.sendQueue = append(ss.sendQueue, s)
-			continue
+		if s.hasFramesToSend() && (len(w.b) > before || full) && !c.streamFlowBlocked(s) {
+			q.push(s)
+		} else {
+			s.inSendQueue = false
 		}
-		if full && s.hasFramesToSend() {
-			ss.sendQueue = append(ss.sendQueue, s)
+		if full {
 			break
 		}
-		s.inSendQueue = false
-	}
-	if len(ss.sendQueue) == 0 {
-		ss.sendQueue = ss.sendQueue[:0:0]
 	}
 }
 
@@ -454,8 +451,8 @@ func (c *Conn) appendStreamFramesOf(w *frameWriter, s *stream) (full bool) {
 	ss := &c.streams
 	id := uint64(s.id)
 	if s.resetOwed {
-		f := wire.ResetStreamFrame{StreamID: id, Code: s.resetCode, FinalSize: s.send.MaxSent()}
-		if !w.add(&f, sentFrame{kind: sentResetStream, id: s.id}) {
+		f := stash(&c.out.resetStream, wire.ResetStreamFrame{StreamID: id, Code: s.resetCode, FinalSize: s.send.MaxSent()})
+		if !w.add(f, sentFrame{kind: sentResetStream, id: s.id}) {
 			return true
 		}
 		s.resetOwed = false
@@ -463,21 +460,21 @@ func (c *Conn) appendStreamFramesOf(w *frameWriter, s *stream) (full bool) {
 		s.send.Release()
 	}
 	if s.stopOwed {
-		if !w.add(&wire.StopSendingFrame{StreamID: id, Code: s.stopSendCode}, sentFrame{kind: sentStopSending, id: s.id}) {
+		if !w.add(stash(&c.out.stopSending, wire.StopSendingFrame{StreamID: id, Code: s.stopSendCode}), sentFrame{kind: sentStopSending, id: s.id}) {
 			return true
 		}
 		s.stopOwed = false
 		s.stopSent = true
 	}
 	if s.maxDataOwed {
-		f := wire.MaxStreamDataFrame{StreamID: id, Max: s.recvWin.Update(c.clock, c.rtt.Smoothed)}
-		if !w.add(&f, sentFrame{kind: sentMaxStreamData, id: s.id}) {
+		f := stash(&c.out.maxStreamData, wire.MaxStreamDataFrame{StreamID: id, Max: s.recvWin.Update(c.clock, c.rtt.Smoothed)})
+		if !w.add(f, sentFrame{kind: sentMaxStreamData, id: s.id}) {
 			return true
 		}
 		s.maxDataOwed = false
 	}
 	if s.blockedOwed {
-		if !w.add(&wire.StreamDataBlockedFrame{StreamID: id, Limit: s.sendWin.Limit()}, sentFrame{kind: sentStreamDataBlocked, id: s.id, n: int64(s.sendWin.Limit())}) {
+		if !w.add(stash(&c.out.streamDataBlocked, wire.StreamDataBlockedFrame{StreamID: id, Limit: s.sendWin.Limit()}), sentFrame{kind: sentStreamDataBlocked, id: s.id, n: int64(s.sendWin.Limit())}) {
 			return true
 		}
 		s.blockedOwed = false
@@ -507,8 +504,8 @@ func (c *Conn) appendStreamFramesOf(w *frameWriter, s *stream) (full bool) {
 			}
 			return false
 		}
-		f := wire.StreamFrame{StreamID: id, Offset: off, Data: data, Fin: fin}
-		w.add(&f, sentFrame{kind: sentStream, id: s.id, offset: off, n: int64(len(data)), fin: fin})
+		f := stash(&c.out.stream, wire.StreamFrame{StreamID: id, Offset: off, Data: data, Fin: fin})
+		w.add(f, sentFrame{kind: sentStream, id: s.id, offset: off, n: int64(len(data)), fin: fin})
 		s.send.MarkSent(off, len(data), fin)
 		if end := off + uint64(len(data)); end > s.highestSent {
 			ss.sentNew += end - s.highestSent
@@ -597,4 +594,31 @@ func (c *Conn) sendClose(buf []byte, now time.Time) int {
 	c.stats.DatagramsSent++
 	c.stats.BytesSent += uint64(len(b))
 	return len(b)
+}
+
+// stash stores v in slot, a field of Conn.out, and returns the slot: frames
+// passed to the frameWriter live in the Conn so that they do not escape to
+// the heap on every packet.
+func stash[T any](slot *T, v T) *T {
+	*slot = v
+	return slot
+}
+
+// outFrames holds the frame values the packer is writing.
+type outFrames struct {
+	ack wire.AckFrame
+	crypto wire.CryptoFrame
+	dataBlocked wire.DataBlockedFrame
+	handshakeDone wire.HandshakeDoneFrame
+	maxData wire.MaxDataFrame
+	maxStreamData wire.MaxStreamDataFrame
+	maxStreams wire.MaxStreamsFrame
+	newConnectionID wire.NewConnectionIDFrame
+	pathResponse wire.PathResponseFrame
+	resetStream wire.ResetStreamFrame
+	retireConnectionID wire.RetireConnectionIDFrame
+	stopSending wire.StopSendingFrame
+	stream wire.StreamFrame
+	streamDataBlocked wire.StreamDataBlockedFrame
+	streamsBlocked wire.StreamsBlockedFrame
 }

@@ -44,7 +44,7 @@ type streamSet struct {
 	blockedOwed bool   // DATA_BLOCKED to send
 
 	// sendQueue holds the streams with frames to send, served round-robin.
-	sendQueue []*stream
+	sendQueue streamQueue
 }
 
 func (ss *streamSet) init(c *Conn) {
@@ -396,7 +396,7 @@ func (ss *streamSet) onBlockedFrame(f wire.Frame) error {
 func (ss *streamSet) queue(s *stream) {
 	if !s.inSendQueue && !s.released {
 		s.inSendQueue = true
-		ss.sendQueue = append(ss.sendQueue, s)
+		ss.sendQueue.push(s)
 	}
 }
 
@@ -494,4 +494,33 @@ func (ss *streamSet) onFrameLost(f *sentFrame) {
 			ss.blockedUniOwed = true
 		}
 	}
+}
+
+// streamQueue is a FIFO of streams that reuses its storage.
+type streamQueue struct {
+	items []*stream
+	head  int
+}
+
+func (q *streamQueue) len() int { return len(q.items) - q.head }
+
+func (q *streamQueue) push(s *stream) {
+	if q.head > 0 && q.head >= len(q.items)/2 {
+		n := copy(q.items, q.items[q.head:])
+		clear(q.items[n:])
+		q.items = q.items[:n]
+		q.head = 0
+	}
+	q.items = append(q.items, s)
+}
+
+func (q *streamQueue) pop() *stream {
+	s := q.items[q.head]
+	q.items[q.head] = nil
+	q.head++
+	if q.head == len(q.items) {
+		q.items = q.items[:0]
+		q.head = 0
+	}
+	return s
 }
