@@ -606,19 +606,19 @@ func stash[T any](slot *T, v T) *T {
 
 // outFrames holds the frame values the packer is writing.
 type outFrames struct {
-	ack wire.AckFrame
-	crypto wire.CryptoFrame
-	dataBlocked wire.DataBlockedFrame
-	handshakeDone wire.HandshakeDoneFrame
-	maxData wire.MaxDataFrame
-	maxStreamData wire.MaxStreamDataFrame
-	maxStreams wire.MaxStreamsFrame
-	newConnectionID wire.NewConnectionIDFrame
-	pathResponse wire.PathResponseFrame
-	resetStream wire.ResetStreamFrame
+	ack                wire.AckFrame
+	crypto             wire.CryptoFrame
+	dataBlocked        wire.DataBlockedFrame
+	handshakeDone      wire.HandshakeDoneFrame
+	maxData            wire.MaxDataFrame
+	maxStreamData      wire.MaxStreamDataFrame
+	maxStreams         wire.MaxStreamsFrame
+	newConnectionID    wire.NewConnectionIDFrame
+	pathResponse       wire.PathResponseFrame
+	resetStream        wire.ResetStreamFrame
 	retireConnectionID wire.RetireConnectionIDFrame
-	stopSending wire.StopSendingFrame
-	stream wire.StreamFrame
-	streamDataBlocked wire.StreamDataBlockedFrame
-	streamsBlocked wire.StreamsBlockedFrame
+	stopSending        wire.StopSendingFrame
+	stream             wire.StreamFrame
+	streamDataBlocked  wire.StreamDataBlockedFrame
+	streamsBlocked     wire.StreamsBlockedFrame
 }
