@@ -1,0 +1,40 @@
+// Package mux shares one UDP socket among many QUIC connections.
+//
+// A Mux owns a *net.UDPConn and one reader goroutine. The reader reads each
+// datagram into a pooled buffer, parses only the version-independent header
+// (RFC 8999, Section 5) and then:
+//
+//   - hands a datagram whose Destination Connection ID is registered to the
+//     inbox channel of the session that registered it (Register);
+//   - on a server mux, queues a client's first Initial of a supported
+//     version for Accept, within Config.AcceptBacklog, and answers it with
+//     CONNECTION_CLOSE(CONNECTION_REFUSED) when the backlog is full;
+//   - answers a long header of an unsupported version with Version
+//     Negotiation (RFC 9000, Section 6.1);
+//   - answers a short header with an unknown connection ID with a stateless
+//     reset (RFC 9000, Section 10.3), unless it comes from the address of a
+//     registered peer (RegisterPeer), which may be sending its own reset;
+//   - drops and counts everything else.
+//
+// Nothing queues without bound: a full inbox or backlog drops the datagram,
+// as a congested network would, and every reply the mux sends on its own
+// (Version Negotiation, stateless reset, refusal) is rate-limited by one
+// token bucket. Buffers come from a pool, so routing a datagram to a
+// session allocates nothing in the steady state.
+//
+// The reader uses one ReadFromUDPAddrPort call per datagram; batched reads
+// (recvmmsg) are not used yet.
+//
+// Sessions built on the mux follow this contract:
+//
+//   - A session owns an inbox channel (buffered, Config.InboxSize is a good
+//     capacity) and never closes it while any of its connection IDs or peer
+//     addresses are registered; after Unregister and UnregisterPeer return,
+//     the mux sends nothing more to it.
+//   - Every *Datagram received from an inbox or from Accept is released with
+//     Release exactly once, after which its Data must not be used.
+//   - A session sends with WriteTo; any goroutine may call it.
+//   - Connection IDs are ConnIDLen bytes, the length the core issues
+//     (core.ConnIDLen), and the session's core uses the mux's
+//     StatelessResetKey so that the mux's resets carry the right tokens.
+package mux
