@@ -107,10 +107,11 @@ func (m *Mux) handleUnknownShort(d *Datagram, h wire.InvariantHeader) {
 		m.stats.inboxFull.Add(uint64(full))
 		return
 	}
-	if m.mayReset(d) {
-		m.sendStatelessReset(d, h.DstConnID)
-	} else {
+	switch {
+	case !mayReset(d):
 		m.stats.unroutable.Add(1)
+	case m.allowReply():
+		m.sendStatelessReset(d, h.DstConnID)
 	}
 	d.Release()
 }

@@ -45,17 +45,14 @@ const (
 	maxResetLen = 43
 )
 
-// mayReset reports whether d may be answered with a stateless reset and
-// takes a reply token if so. RFC 9000, Section 10.3.3: the reset must be
+// mayReset reports whether d may be answered with a stateless reset.
+// RFC 9000, Section 10.3.3: the reset must be
 // smaller than its trigger, so that two endpoints cannot loop, and at least
 // minResetLen bytes, so the trigger must be longer than that; it must also
 // look like a short-header QUIC packet, so the fixed bit must be set
 // (Section 17.3.1) — anything else is not QUIC and gets no answer.
-func (m *Mux) mayReset(d *Datagram) bool {
-	if len(d.Data) <= minResetLen || d.Data[0]&0x40 == 0 {
-		return false
-	}
-	return m.allowReply()
+func mayReset(d *Datagram) bool {
+	return len(d.Data) > minResetLen && d.Data[0]&0x40 != 0
 }
 
 // sendStatelessReset answers d, a short header for the unknown connection
