@@ -1,0 +1,37 @@
+package mux
+
+import (
+	"testing"
+)
+
+func TestRoutingAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("sync.Pool drops items under the race detector")
+	}
+	h := newHarness(t, Config{})
+	in := make(chan *Datagram, 1)
+	id := cid(0x11, 8)
+	if err := h.m.Register(id, in); err != nil {
+		t.Fatal(err)
+	}
+	from := h.clientAddr()
+	tests := []struct {
+		name string
+		pkt  []byte
+	}{
+		{"short header", shortPacket(id, 1200)},
+		{"long header", longPacket(id, 1200)},
+	}
+	for _, tt := range tests {
+		allocs := testing.AllocsPerRun(1000, func() {
+			d := h.m.pool.get()
+			d.Data = append(d.buf[:0], tt.pkt...)
+			d.From = from
+			h.m.handle(d)
+			(<-in).Release()
+		})
+		if allocs != 0 {
+			t.Errorf("%s: %v allocations per routed datagram, want 0", tt.name, allocs)
+		}
+	}
+}
