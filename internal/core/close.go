@@ -97,6 +97,21 @@ func (c *Conn) Close(code uint64, reason string, now time.Time) {
 	c.startClosing(&ConnError{Code: code, App: true, Reason: reason}, now)
 }
 
+// CloseWithTransportError closes the connection immediately with a QUIC
+// transport error code, in a CONNECTION_CLOSE frame of type 0x1c
+// (RFC 9000, Section 19.19).
+func (c *Conn) CloseWithTransportError(code wire.ErrorCode, reason string, now time.Time) {
+	c.startClosing(&ConnError{Code: uint64(code), Reason: reason}, now)
+}
+
+// stopTLS ends crypto/tls's handshake, and the goroutine it runs, when the
+// connection ends.
+func (c *Conn) stopTLS() {
+	if c.tls != nil {
+		c.tls.Close()
+	}
+}
+
 // closeWithError closes the connection because of a transport error found
 // while processing the peer's packets.
 func (c *Conn) closeWithError(err error, now time.Time) {
@@ -116,6 +131,7 @@ func (c *Conn) startClosing(e *ConnError, now time.Time) {
 	if c.closing.state != stateOpen {
 		return
 	}
+	c.stopTLS()
 	c.closing.state = stateClosing
 	c.closing.err = e
 	reason := e.Reason
@@ -141,6 +157,7 @@ func (c *Conn) enterDraining(e *ConnError, now time.Time) {
 	case stateOpen:
 		c.closing.err = e
 		c.events.push(Event{Kind: EventClosed})
+		c.stopTLS()
 	case stateClosing:
 	default:
 		return
@@ -156,6 +173,7 @@ func (c *Conn) closeIdle() {
 	if c.closing.state == stateOpen {
 		c.closing.err = &ConnError{IdleTimeout: true, Reason: "idle timeout"}
 		c.events.push(Event{Kind: EventClosed})
+		c.stopTLS()
 	}
 	c.closing.state = stateClosed
 }
