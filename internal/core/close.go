@@ -27,6 +27,7 @@ type closeState struct {
 	// The CONNECTION_CLOSE frame this endpoint sends.
 	frame     wire.ConnectionCloseFrame
 	closeOwed bool // send CONNECTION_CLOSE on the next Send
+	received  int  // datagrams received while closing
 }
 
 // ConnError says why a connection ended. It is the error every call returns

@@ -17,6 +17,15 @@ func (c *Conn) Receive(datagram []byte, from netip.AddrPort, now time.Time) {
 	if c.closing.state >= stateDraining {
 		return
 	}
+	if c.closing.state == stateClosing {
+		// RFC 9000, Section 10.2.1: answer with CONNECTION_CLOSE, but
+		// less and less often so that the answers can't amplify an attack.
+		c.closing.received++
+		if c.closing.received&(c.closing.received-1) == 0 {
+			c.closing.closeOwed = true
+		}
+		return
+	}
 	c.stats.DatagramsReceived++
 	c.stats.BytesReceived += uint64(len(datagram))
 	if !c.addressValidated {
