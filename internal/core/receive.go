@@ -167,12 +167,11 @@ func (c *Conn) receive1RTT(pkt, datagram []byte, from netip.AddrPort, now time.T
 		return wire.Errorf(wire.ProtocolViolation, 0, "reserved header bits are not zero")
 	}
 	if !c.isClient && !c.handshakeComplete {
-		// Can't happen with TLS 1.3 ordering, but never trust a peer.
-		return wire.Errorf(wire.ProtocolViolation, 0, "1-RTT packet before handshake completion")
-	}
-	if c.isClient && !c.handshakeConfirmed && c.handshakeComplete {
-		// RFC 9001, Section 4.1.2: a client may confirm the handshake when
-		// a 1-RTT packet is acknowledged; it waits for HANDSHAKE_DONE here.
+		// RFC 9001, Section 5.7: a server must not process 1-RTT packets
+		// before the handshake completes. One that overtook the client's
+		// Finished is dropped; the client will send its data again.
+		c.stats.PacketsDropped++
+		return nil
 	}
 	return c.processPayload(s, wire.Packet1RTT, pn, payload, now)
 }
