@@ -42,7 +42,8 @@ type Mux struct {
 	// Reader goroutine state.
 	limiter tokenBucket
 	mac     hash.Hash // HMAC-SHA256 keyed with key
-	scratch []byte    // replies are built here
+	macSum  [sha256.Size]byte
+	scratch []byte // replies are built here
 }
 
 // New starts a mux on conn, which it owns from now on: Close closes it. New

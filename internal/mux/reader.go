@@ -56,7 +56,6 @@ func (m *Mux) handle(d *Datagram) {
 	}
 	switch m.deliverByID(h.DstConnID, d) {
 	case routeDelivered:
-		m.stats.delivered.Add(1)
 		return
 	case routeFull:
 		m.stats.inboxFull.Add(1)
@@ -102,9 +101,7 @@ func (m *Mux) handleUnknownLong(d *Datagram, h wire.InvariantHeader) {
 // handleUnknownShort handles a short header whose Destination Connection ID
 // is not in the table.
 func (m *Mux) handleUnknownShort(d *Datagram, h wire.InvariantHeader) {
-	if found, delivered, full := m.deliverToPeers(d); found {
-		m.stats.delivered.Add(uint64(delivered))
-		m.stats.inboxFull.Add(uint64(full))
+	if m.deliverToPeers(d) {
 		return
 	}
 	switch {

@@ -77,6 +77,5 @@ func (m *Mux) sendStatelessReset(d *Datagram, connID []byte) {
 func (m *Mux) resetToken(dst, connID []byte) {
 	m.mac.Reset()
 	m.mac.Write(connID)
-	var sum [32]byte
-	copy(dst, m.mac.Sum(sum[:0]))
+	copy(dst, m.mac.Sum(m.macSum[:0]))
 }

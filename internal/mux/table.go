@@ -124,36 +124,40 @@ func (m *Mux) deliverByID(connID []byte, d *Datagram) routeResult {
 	case inbox == nil:
 		return routeReserved
 	}
+	// Count before the send, so that a receiver of d sees it counted.
+	m.stats.delivered.Add(1)
 	select {
 	case inbox <- d:
 		return routeDelivered
 	default:
+		m.stats.delivered.Add(^uint64(0))
 		return routeFull
 	}
 }
 
 // deliverToPeers hands d, or copies of it, to every inbox registered for
-// d.From. It reports whether any was registered; if so d is consumed and
-// delivered counts the inboxes that took it.
-func (m *Mux) deliverToPeers(d *Datagram) (found bool, delivered, full int) {
+// d.From, counting each. It reports whether any was registered; if so d is
+// consumed.
+func (m *Mux) deliverToPeers(d *Datagram) (found bool) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	l := m.peers[d.From]
 	if len(l) == 0 {
-		return false, 0, 0
+		return false
 	}
 	for i, inbox := range l {
 		c := d
 		if i < len(l)-1 {
 			c = m.pool.clone(d)
 		}
+		m.stats.delivered.Add(1)
 		select {
 		case inbox <- c:
-			delivered++
 		default:
-			full++
+			m.stats.delivered.Add(^uint64(0))
+			m.stats.inboxFull.Add(1)
 			c.Release()
 		}
 	}
-	return true, delivered, full
+	return true
 }
