@@ -73,6 +73,11 @@ const (
 	defaultMaxAckDelay          = 25 * time.Millisecond
 	minDatagramSize             = 1200
 
+	// maxReceiveDatagram is the largest UDP payload this endpoint accepts,
+	// advertised as max_udp_payload_size (RFC 9000, Section 18.2); the mux
+	// reads datagrams into buffers of this size.
+	maxReceiveDatagram = 1500
+
 	// activeConnIDLimit is how many connection IDs of the peer this endpoint
 	// stores (RFC 9000, Section 18.2, active_connection_id_limit).
 	activeConnIDLimit = 4

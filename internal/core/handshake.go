@@ -64,7 +64,7 @@ func (c *Conn) makeLocalParams() wire.TransportParameters {
 	p.MaxAckDelay = c.cfg.MaxAckDelay
 	p.AckDelayExponent = ackDelayExponent
 	p.ActiveConnectionIDLimit = activeConnIDLimit
-	p.MaxUDPPayloadSize = 65527
+	p.MaxUDPPayloadSize = maxReceiveDatagram
 	p.InitialSourceConnectionID = c.connIDs.local[0].id
 	p.HasInitialSourceConnectionID = true
 	if !c.isClient {
