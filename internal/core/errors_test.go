@@ -395,20 +395,26 @@ func TestMisbehavingPeer(t *testing.T) {
 	}
 }
 
-// TestFrameNotAllowedInLongHeader sends frames that RFC 9000, Section 12.4,
-// Table 3 forbids in Initial and Handshake packets.
-func TestFrameNotAllowedInLongHeader(t *testing.T) {
+// TestLongHeaderMisbehaviour sends, during the handshake, frames that
+// RFC 9000, Section 12.4, Table 3 forbids in Initial and Handshake packets,
+// and CRYPTO data too far ahead (Section 7.5).
+func TestLongHeaderMisbehaviour(t *testing.T) {
 	stream := frames(&wire.StreamFrame{StreamID: 0, Data: streamData(10)})
+	farCrypto := frames(&wire.CryptoFrame{Offset: 1 << 20, Data: streamData(10)})
 	tests := []struct {
 		name    string
 		typ     wire.PacketType
 		payload []byte
+		want    wire.ErrorCode
 	}{
-		{"STREAM in Initial", wire.PacketInitial, stream},
-		{"STREAM in Handshake", wire.PacketHandshake, stream},
-		{"MAX_DATA in Initial", wire.PacketInitial, frames(&wire.MaxDataFrame{Max: 1 << 30})},
-		{"HANDSHAKE_DONE in Handshake", wire.PacketHandshake, frames(&wire.HandshakeDoneFrame{})},
-		{"NEW_CONNECTION_ID in Handshake", wire.PacketHandshake, frames(&wire.NewConnectionIDFrame{Seq: 1, ConnID: []byte{1, 2, 3, 4, 5, 6, 7, 8}})},
+		{"STREAM in Initial", wire.PacketInitial, stream, wire.ProtocolViolation},
+		{"STREAM in Handshake", wire.PacketHandshake, stream, wire.ProtocolViolation},
+		{"MAX_DATA in Initial", wire.PacketInitial, frames(&wire.MaxDataFrame{Max: 1 << 30}), wire.ProtocolViolation},
+		{"HANDSHAKE_DONE in Handshake", wire.PacketHandshake, frames(&wire.HandshakeDoneFrame{}), wire.ProtocolViolation},
+		{"NEW_CONNECTION_ID in Handshake", wire.PacketHandshake, frames(&wire.NewConnectionIDFrame{Seq: 1, ConnID: []byte{1, 2, 3, 4, 5, 6, 7, 8}}), wire.ProtocolViolation},
+		{"empty Handshake payload", wire.PacketHandshake, nil, wire.ProtocolViolation},
+		{"CRYPTO far ahead in Initial", wire.PacketInitial, farCrypto, wire.CryptoBufferExceeded},
+		{"CRYPTO far ahead in Handshake", wire.PacketHandshake, farCrypto, wire.CryptoBufferExceeded},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -439,8 +445,23 @@ func TestFrameNotAllowedInLongHeader(t *testing.T) {
 				from = serverAddr
 			}
 			victim.Receive(pkt, from, p.now)
-			p.expectPeerClose(victim, offender, wire.ProtocolViolation)
+			p.expectPeerClose(victim, offender, tt.want)
 		})
+	}
+}
+
+// TestPaddingOnlyPacket checks that a packet of nothing but PADDING is
+// accepted: PADDING is a frame (RFC 9000, Sections 12.4 and 19.1), unlike
+// an empty payload.
+func TestPaddingOnlyPacket(t *testing.T) {
+	for _, n := range []int{1, 20} {
+		p := newTestPair(t, 1, linkConfig{delay: 5 * time.Millisecond}, nil, nil)
+		p.handshake()
+		p.inject(true, make([]byte, n))
+		p.inject(false, make([]byte, n))
+		if p.client.Err() != nil || p.server.Err() != nil {
+			t.Fatalf("%d bytes of PADDING closed the connection: client %v, server %v", n, p.client.Err(), p.server.Err())
+		}
 	}
 }
 
