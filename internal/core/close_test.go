@@ -459,3 +459,39 @@ func TestStreamResetAndStopSending(t *testing.T) {
 		t.Errorf("connection closed: client %v, server %v", p.client.Err(), p.server.Err())
 	}
 }
+
+// TestLostConnectionClose drops the closer's first CONNECTION_CLOSE: the
+// closing endpoint answers the peer's later packets with it again, so the
+// peer still learns the code (RFC 9000, Section 10.2.1).
+func TestLostConnectionClose(t *testing.T) {
+	p := newTestPair(t, 1, linkConfig{delay: 10 * time.Millisecond}, nil, nil)
+	p.handshake()
+	p.advance(100 * time.Millisecond)
+	// The server has data in flight, so it keeps sending (retransmissions
+	// and probes) while the client is closing.
+	id, err := p.server.OpenStream(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.server.StreamWrite(id, streamData(5000), false); err != nil {
+		t.Fatal(err)
+	}
+	dropped := 0
+	p.onDatagram = func(toServer bool, d []byte) bool {
+		if toServer && p.client.IsDraining() && dropped == 0 {
+			dropped++
+			return false
+		}
+		return true
+	}
+	p.client.Close(42, "bye", p.now)
+	if !p.run(10*time.Second, func() bool { return p.server.Err() != nil }) {
+		t.Fatal("server never learned of the close")
+	}
+	if dropped != 1 {
+		t.Fatalf("dropped %d CONNECTION_CLOSE datagrams, want 1", dropped)
+	}
+	if diff := cmp.Diff(&ConnError{App: true, Code: 42, Reason: "bye", Remote: true}, p.server.Err()); diff != "" {
+		t.Errorf("server Err (-want +got):\n%s", diff)
+	}
+}
