@@ -288,3 +288,36 @@ func repeat(n, size int) []int {
 	}
 	return s
 }
+
+// TestStreamsBlockedOnce checks that an application retrying OpenStream at
+// the peer's stream limit doesn't make the connection chatter: the client
+// sends STREAMS_BLOCKED once for the limit (RFC 9000, Section 19.14), and
+// then the link falls quiet until the idle timeout.
+func TestStreamsBlockedOnce(t *testing.T) {
+	p := newTestPair(t, 1, linkConfig{delay: 10 * time.Millisecond}, &Config{MaxIdleTimeout: 20 * time.Second}, nil)
+	p.handshake()
+	for range 100 {
+		if _, err := p.client.OpenStream(true); err != nil {
+			t.Fatalf("OpenStream below the limit: %v", err)
+		}
+	}
+	before := len(p.trace)
+	blocked := 0
+	p.run(10*time.Second, func() bool {
+		if _, err := p.client.OpenStream(true); err == ErrStreamLimit {
+			blocked++
+		}
+		return false
+	})
+	if blocked == 0 {
+		t.Fatalf("OpenStream never hit the stream limit")
+	}
+	if n := len(p.trace) - before; n > 10 {
+		t.Errorf("%d datagrams in 10s while the client retried OpenStream %d times at the limit; want a handful", n, blocked)
+	}
+	// Quiet, the connection times out as it should.
+	p.run(time.Minute, func() bool { return p.client.Err() != nil })
+	if p.client.Err() == nil {
+		t.Errorf("client did not time out while idle at the stream limit")
+	}
+}
