@@ -68,3 +68,50 @@ func TestDeterminism(t *testing.T) {
 		})
 	}
 }
+
+// TestLossBlackout cuts the link in both directions for a while in the
+// middle of a transfer, shorter than the idle timeout: the PTO backs off
+// (RFC 9002, Section 6.2.1), and once the link returns the transfer resumes
+// and completes.
+func TestLossBlackout(t *testing.T) {
+	for _, outage := range []time.Duration{time.Second, 5 * time.Second} {
+		t.Run(outage.String(), func(t *testing.T) {
+			p := newTestPair(t, 9, linkConfig{delay: 10 * time.Millisecond, jitter: 2 * time.Millisecond, loss: 0.02}, nil, nil)
+			p.handshake()
+			tr := newTransfer(p, []int{2 << 20, 300 << 10}, 1)
+			var from time.Time
+			p.onDatagram = func(toServer bool, d []byte) bool {
+				if from.IsZero() {
+					if got := tr.got[tr.ids[0]]; got != nil && got.Len() > 512<<10 {
+						from = p.now
+					}
+				}
+				return from.IsZero() || p.now.Sub(from) >= outage
+			}
+			if !p.run(time.Hour, tr.done) {
+				t.Fatalf("transfer did not finish: client err %v, server err %v", p.client.Err(), p.serverErr())
+			}
+			if from.IsZero() {
+				t.Fatalf("the outage never started")
+			}
+			tr.check(t)
+			checkOpen(t, p)
+			cs, _, _ := p.client.Stats()
+			if cs.PTOCount == 0 {
+				t.Errorf("no PTO during a %v outage", outage)
+			}
+		})
+	}
+}
+
+// TestLossyHandshake completes handshakes over links losing a third of all
+// datagrams, across seeds.
+func TestLossyHandshake(t *testing.T) {
+	link := linkConfig{delay: 15 * time.Millisecond, jitter: 5 * time.Millisecond, loss: 0.33, duplicate: 0.05}
+	for seed := uint64(1); seed <= 12; seed++ {
+		t.Run("seed"+itoa(int(seed)), func(t *testing.T) {
+			p := newTestPair(t, seed, link, nil, nil)
+			runTransfer(t, p, []int{20 << 10}, 10*time.Minute)
+		})
+	}
+}
