@@ -65,6 +65,9 @@ func (c *Conn) open1RTT(pkt []byte, hdrLen int, pn int64, phase bool, now time.T
 		k.writePhase = !k.writePhase
 		k.firstSentInPhase = c.spaces[spaceApp].nextPN
 		k.sealed = 0
+		// Counted here when the peer started the update; InitiateKeyUpdate
+		// counts the ones this endpoint starts, so each is counted once.
+		c.stats.KeyUpdates++
 	}
 	k.prevRead = k.read
 	k.prevUntil = now.Add(3 * c.rtt.PTO(c.peerMaxAckDelay()))
@@ -73,7 +76,6 @@ func (c *Conn) open1RTT(pkt []byte, hdrLen int, pn int64, phase bool, now time.T
 	k.readPhase = phase
 	k.firstRecvInPhase = pn
 	k.updates++
-	c.stats.KeyUpdates++
 	return payload, nil
 }
 

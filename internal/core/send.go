@@ -222,13 +222,15 @@ func (c *Conn) appendPacket(b []byte, s *space, limit int, sendData bool, now ti
 	if sendData {
 		c.appendFrames(&w, s, now)
 	}
-	if len(w.b) == payloadStart {
-		s.sent.release(rec)
-		return b[:start], builtPacket{}, false
-	}
+	// A probe with nothing else to carry is a lone PING; it must not be
+	// mistaken for an empty packet (RFC 9002, Sections 6.2.2.1 and 6.2.4).
 	if s.pingOwed && !w.ackEliciting && w.room() >= 1 {
 		w.b = append(w.b, byte(wire.FramePing))
 		w.ackEliciting = true
+	}
+	if len(w.b) == payloadStart {
+		s.sent.release(rec)
+		return b[:start], builtPacket{}, false
 	}
 	if w.ackEliciting {
 		s.pingOwed = false

@@ -25,6 +25,11 @@ type streamSet struct {
 	peerMaxBidi, peerMaxUni int64
 	blockedBidiOwed         bool // STREAMS_BLOCKED to send
 	blockedUniOwed          bool
+	// blockedBidiFor and blockedUniFor are 1 + the peer limit that
+	// STREAMS_BLOCKED was last queued for (0: never), so that it is sent
+	// once per limit, not every time OpenStream fails: an application
+	// retrying OpenStream would otherwise keep both ends busy forever.
+	blockedBidiFor, blockedUniFor int64
 
 	// Streams the peer opens: how many it has opened, the limit advertised,
 	// and how many have ended (each end allows one more).
@@ -110,14 +115,22 @@ func (c *Conn) OpenStream(bidi bool) (int64, error) {
 	var id int64
 	if bidi {
 		if ss.openedBidi >= ss.peerMaxBidi {
-			ss.blockedBidiOwed = true
+			// RFC 9000, Section 19.14: one STREAMS_BLOCKED per limit;
+			// a lost one is sent again (onFrameLost).
+			if ss.blockedBidiFor != ss.peerMaxBidi+1 {
+				ss.blockedBidiFor = ss.peerMaxBidi + 1
+				ss.blockedBidiOwed = true
+			}
 			return 0, ErrStreamLimit
 		}
 		id = ss.openedBidi<<2 | ss.localBit()
 		ss.openedBidi++
 	} else {
 		if ss.openedUni >= ss.peerMaxUni {
-			ss.blockedUniOwed = true
+			if ss.blockedUniFor != ss.peerMaxUni+1 {
+				ss.blockedUniFor = ss.peerMaxUni + 1
+				ss.blockedUniOwed = true
+			}
 			return 0, ErrStreamLimit
 		}
 		id = ss.openedUni<<2 | streamUniBit | ss.localBit()
