@@ -1,6 +1,7 @@
 package core
 
 import (
+	"container/heap"
 	"crypto/ed25519"
 	"crypto/tls"
 	"crypto/x509"
@@ -86,7 +87,7 @@ type testPair struct {
 	// serverConfig makes the server when the first Initial arrives.
 	serverConfig *Config
 	serverOpts   ServerOptions
-	inflight     []datagram
+	inflight     datagramHeap // ordered by arrival time, then sending order
 	seq          int
 	buf          []byte
 
@@ -180,7 +181,7 @@ func (p *testPair) transmit(toServer bool, d []byte) {
 			at = at.Add(time.Duration(p.rng.Int64N(int64(p.link.jitter))))
 		}
 		p.seq++
-		p.inflight = append(p.inflight, datagram{at: at, toServer: toServer, data: data, seq: p.seq})
+		heap.Push(&p.inflight, datagram{at: at, toServer: toServer, data: data, seq: p.seq})
 	}
 }
 
@@ -197,21 +198,8 @@ func itoa(n int) string { return big.NewInt(int64(n)).String() }
 // deliver hands over every datagram due by now.
 func (p *testPair) deliver() bool {
 	delivered := false
-	for {
-		best := -1
-		for i, d := range p.inflight {
-			if d.at.After(p.now) {
-				continue
-			}
-			if best < 0 || d.at.Before(p.inflight[best].at) || d.at.Equal(p.inflight[best].at) && d.seq < p.inflight[best].seq {
-				best = i
-			}
-		}
-		if best < 0 {
-			return delivered
-		}
-		d := p.inflight[best]
-		p.inflight = append(p.inflight[:best], p.inflight[best+1:]...)
+	for len(p.inflight) > 0 && !p.inflight[0].at.After(p.now) {
+		d := heap.Pop(&p.inflight).(datagram)
 		delivered = true
 		if d.toServer {
 			if p.server == nil {
@@ -225,6 +213,7 @@ func (p *testPair) deliver() bool {
 			p.client.Receive(d.data, serverAddr, p.now)
 		}
 	}
+	return delivered
 }
 
 // startServer creates the server from the first Initial, as the mux does.
@@ -316,4 +305,23 @@ func (p *testPair) serverErr() error {
 		return e
 	}
 	return nil
+}
+
+// datagramHeap is a min-heap of datagrams on the link by (at, seq).
+type datagramHeap []datagram
+
+func (h datagramHeap) Len() int { return len(h) }
+func (h datagramHeap) Less(i, j int) bool {
+	if !h[i].at.Equal(h[j].at) {
+		return h[i].at.Before(h[j].at)
+	}
+	return h[i].seq < h[j].seq
+}
+func (h datagramHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *datagramHeap) Push(x any)   { *h = append(*h, x.(datagram)) }
+func (h *datagramHeap) Pop() any {
+	old := *h
+	d := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return d
 }
