@@ -1,0 +1,133 @@
+package quic
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"errors"
+	"net"
+	"net/netip"
+	"time"
+
+	"github.com/quince-go/quic/internal/core"
+	"github.com/quince-go/quic/internal/mux"
+)
+
+// Dialer holds the options for dialing QUIC sessions.
+type Dialer struct {
+	// TLSConfig must list the application protocols in NextProtos. If
+	// ServerName is empty, the host of the dialed address is used.
+	TLSConfig *tls.Config
+	// Config may be nil.
+	Config *Config
+	// LocalAddr is the local UDP address to send from; nil picks one.
+	LocalAddr *net.UDPAddr
+}
+
+// Dial dials address with tlsConf and conf; see Dialer.DialContext.
+func Dial(ctx context.Context, network, address string, tlsConf *tls.Config, conf *Config) (*Session, error) {
+	d := Dialer{TLSConfig: tlsConf, Config: conf}
+	return d.DialContext(ctx, network, address)
+}
+
+// DialContext opens a session to address ("host:port") over network
+// ("udp", "udp4" or "udp6") and returns it once the handshake has
+// completed. If ctx ends first, the attempt is abandoned and ctx's error
+// returned. Each session has its own UDP socket, closed when it ends.
+func (d *Dialer) DialContext(ctx context.Context, network, address string) (*Session, error) {
+	if d.TLSConfig == nil {
+		return nil, errNoTLSConfig
+	}
+	peer, host, err := resolveUDP(ctx, network, address)
+	if err != nil {
+		return nil, err
+	}
+	tlsConf := d.TLSConfig
+	if tlsConf.ServerName == "" {
+		tlsConf = tlsConf.Clone()
+		tlsConf.ServerName = host
+	}
+	// Bind to the peer's address family, so that replies come from the
+	// very address the core sends to (no IPv4-mapped IPv6 forms).
+	if network == "udp" {
+		network = "udp6"
+		if peer.Addr().Is4() {
+			network = "udp4"
+		}
+	}
+	uc, err := net.ListenUDP(network, d.LocalAddr)
+	if err != nil {
+		return nil, err
+	}
+	m, err := mux.New(uc, mux.Config{Versions: d.Config.versions()})
+	if err != nil {
+		uc.Close()
+		return nil, err
+	}
+	scid := make([]byte, core.ConnIDLen)
+	rand.Read(scid)
+	cfg := d.Config.coreConfig(tlsConf, m.StatelessResetKey())
+	c, err := core.NewClient(cfg, core.ClientOptions{PeerAddr: peer, SrcConnID: scid}, time.Now())
+	if err != nil {
+		m.Close()
+		return nil, err
+	}
+	s := newSession(m, c, nil)
+	s.ownsMux = true
+	if err := s.register(scid); err != nil {
+		c.CloseWithTransportError(0, "", time.Now()) // ends its TLS
+		m.Close()
+		return nil, err
+	}
+	go s.run(nil)
+	select {
+	case <-s.handshakeDone:
+		return s, nil
+	case <-s.closed:
+		err = s.err
+	case <-ctx.Done():
+		s.CloseWithError(0, "")
+		err = ctx.Err()
+	}
+	// Abandon the closing period: nothing more is expected of this peer.
+	m.Close()
+	<-s.loopDone
+	return nil, err
+}
+
+var errBadNetwork = errors.New("quic: network must be udp, udp4 or udp6")
+
+// resolveUDP resolves address for network, returning the peer's address
+// and the host part of address.
+func resolveUDP(ctx context.Context, network, address string) (netip.AddrPort, string, error) {
+	ipNet := ""
+	switch network {
+	case "udp":
+		ipNet = "ip"
+	case "udp4":
+		ipNet = "ip4"
+	case "udp6":
+		ipNet = "ip6"
+	default:
+		return netip.AddrPort{}, "", errBadNetwork
+	}
+	host, portStr, err := net.SplitHostPort(address)
+	if err != nil {
+		return netip.AddrPort{}, "", err
+	}
+	port, err := net.DefaultResolver.LookupPort(ctx, network, portStr)
+	if err != nil {
+		return netip.AddrPort{}, "", err
+	}
+	if ip, err := netip.ParseAddr(host); err == nil {
+		return netip.AddrPortFrom(ip.Unmap(), uint16(port)), host, nil
+	}
+	ips, err := net.DefaultResolver.LookupNetIP(ctx, ipNet, host)
+	if err != nil {
+		return netip.AddrPort{}, "", err
+	}
+	if len(ips) == 0 {
+		return netip.AddrPort{}, "", &net.AddrError{Err: "no addresses", Addr: host}
+	}
+	return netip.AddrPortFrom(ips[0].Unmap(), uint16(port)), host, nil
+}

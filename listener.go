@@ -1,0 +1,215 @@
+package quic
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/quince-go/quic/internal/core"
+	"github.com/quince-go/quic/internal/core/wire"
+	"github.com/quince-go/quic/internal/mux"
+)
+
+// Listener accepts QUIC sessions on one UDP socket.
+type Listener struct {
+	mux     *mux.Mux
+	tlsConf *tls.Config
+	conf    *Config
+
+	// A slot is taken for every session from its first Initial until
+	// Accept returns it or it ends unaccepted, so that at most
+	// AcceptBacklog sessions handshake or wait; the mux refuses the rest.
+	slots chan struct{}
+	queue chan *Session // handshaken sessions for Accept; never closed
+
+	ctx    context.Context // canceled by Close
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // the accept goroutine and every session goroutine
+
+	mu       sync.Mutex
+	sessions map[*Session]struct{}
+	closed   bool
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Listen listens for QUIC sessions on the UDP address (network "udp",
+// "udp4" or "udp6"). tlsConf must hold a certificate and list the
+// application protocols in NextProtos; conf may be nil.
+func Listen(network, address string, tlsConf *tls.Config, conf *Config) (*Listener, error) {
+	if tlsConf == nil {
+		return nil, errNoTLSConfig
+	}
+	laddr, err := net.ResolveUDPAddr(network, address)
+	if err != nil {
+		return nil, err
+	}
+	uc, err := net.ListenUDP(network, laddr)
+	if err != nil {
+		return nil, err
+	}
+	backlog := conf.acceptBacklog()
+	m, err := mux.New(uc, mux.Config{Server: true, Versions: conf.versions(), AcceptBacklog: backlog})
+	if err != nil {
+		uc.Close()
+		return nil, err
+	}
+	l := &Listener{
+		mux:      m,
+		tlsConf:  tlsConf,
+		conf:     conf,
+		slots:    make(chan struct{}, backlog),
+		queue:    make(chan *Session, backlog),
+		sessions: make(map[*Session]struct{}),
+	}
+	l.ctx, l.cancel = context.WithCancel(context.Background())
+	l.wg.Add(1)
+	go l.acceptLoop()
+	return l, nil
+}
+
+// acceptLoop starts a session for every new connection the mux accepts,
+// while a slot is free.
+func (l *Listener) acceptLoop() {
+	defer l.wg.Done()
+	for {
+		select {
+		case l.slots <- struct{}{}:
+		case <-l.ctx.Done():
+			return
+		}
+		d, err := l.mux.Accept(l.ctx)
+		if err != nil {
+			return
+		}
+		if !l.startSession(d) {
+			<-l.slots
+		}
+	}
+}
+
+// startSession makes a server session from d, a client's first Initial,
+// and starts its goroutine, which takes d over. It reports false if it
+// turned the connection down.
+func (l *Listener) startSession(d *mux.Datagram) bool {
+	lh, err := wire.ParseLongHeader(d.Data)
+	if err != nil {
+		// The mux parsed it before queueing it; this does not happen.
+		d.Release()
+		return false
+	}
+	odcid := append([]byte(nil), lh.DstConnID...)
+	abort := func(c *core.Conn) bool {
+		if c != nil {
+			c.CloseWithTransportError(wire.InternalError, "", time.Now()) // ends its TLS
+		}
+		l.mux.Unregister(odcid)
+		d.Release()
+		return false
+	}
+	scid := make([]byte, core.ConnIDLen)
+	rand.Read(scid)
+	cfg := l.conf.coreConfig(l.tlsConf, l.mux.StatelessResetKey())
+	c, err := core.NewServer(cfg, core.ServerOptions{PeerAddr: d.From, OrigDstConnID: odcid, SrcConnID: scid}, time.Now())
+	if err != nil {
+		return abort(nil)
+	}
+	s := newSession(l.mux, c, l)
+	// Datagrams to the client's first DCID (its retransmitted Initials,
+	// 0-RTT) go to the session until it ends.
+	if err := l.mux.Register(odcid, s.inbox); err != nil {
+		return abort(c)
+	}
+	s.origDCID = odcid
+	if err := s.register(scid); err != nil {
+		return abort(c)
+	}
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		l.mux.Unregister(scid)
+		return abort(c)
+	}
+	l.sessions[s] = struct{}{}
+	l.wg.Add(1)
+	l.mu.Unlock()
+	go func() {
+		defer l.wg.Done()
+		s.run(d)
+	}()
+	return true
+}
+
+// enqueue hands s, whose handshake completed, to Accept. It runs on s's
+// loop goroutine and reports whether s was queued.
+func (l *Listener) enqueue(s *Session) bool {
+	select {
+	case l.queue <- s: // s holds a slot, so there is room
+		return true
+	default:
+		return false
+	}
+}
+
+// sessionDone runs on s's loop goroutine as it ends.
+func (l *Listener) sessionDone(s *Session, queued bool) {
+	l.mu.Lock()
+	delete(l.sessions, s)
+	l.mu.Unlock()
+	if !queued {
+		<-l.slots
+	}
+}
+
+// Accept returns the next session whose handshake has completed. It waits
+// until one does, ctx ends, or the Listener closes (ErrListenerClosed).
+func (l *Listener) Accept(ctx context.Context) (*Session, error) {
+	for {
+		if l.ctx.Err() != nil {
+			return nil, ErrListenerClosed
+		}
+		select {
+		case s := <-l.queue:
+			<-l.slots
+			if s.closeErr() != nil {
+				continue // ended while it waited
+			}
+			return s, nil
+		case <-l.ctx.Done():
+			return nil, ErrListenerClosed
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// Close closes the Listener and every session it accepted or is
+// handshaking: each peer receives CONNECTION_CLOSE with application error
+// code 0. It returns once the socket is closed and every goroutine of the
+// Listener and its sessions has returned.
+func (l *Listener) Close() error {
+	l.closeOnce.Do(func() {
+		l.cancel()
+		l.mu.Lock()
+		l.closed = true
+		sessions := make([]*Session, 0, len(l.sessions))
+		for s := range l.sessions {
+			sessions = append(sessions, s)
+		}
+		l.mu.Unlock()
+		for _, s := range sessions {
+			s.CloseWithError(0, "")
+		}
+		l.closeErr = l.mux.Close()
+		// Sessions end as soon as they see the mux closed.
+		l.wg.Wait()
+	})
+	return l.closeErr
+}
+
+// Addr returns the Listener's UDP address.
+func (l *Listener) Addr() net.Addr { return net.UDPAddrFromAddrPort(l.mux.LocalAddr()) }

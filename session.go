@@ -1,0 +1,444 @@
+package quic
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/quince-go/quic/internal/core"
+	"github.com/quince-go/quic/internal/mux"
+	"github.com/quince-go/quic/internal/timer"
+)
+
+// Session is a QUIC connection. One goroutine, started with the session,
+// owns its core state; the methods of Session and Stream hand work to it
+// and wait for its signals. The methods are safe for concurrent use.
+type Session struct {
+	mux     *mux.Mux
+	ownsMux bool      // a Dial's socket: closed when the session ends
+	l       *Listener // the accepting Listener, or nil
+	peer    netip.AddrPort
+	local   netip.AddrPort
+
+	inbox chan *mux.Datagram
+	ops   chan *op
+
+	// Signals from the loop; each holds at most one pending wake-up.
+	acceptBidi, acceptUni chan struct{}
+	openBidi, openUni     chan struct{}
+
+	handshakeDone chan struct{} // closed when the handshake completes
+	closed        chan struct{} // closed when the session ends; err is set first
+	loopDone      chan struct{} // closed when the loop goroutine returns
+	err           error
+
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+
+	stateMu sync.Mutex
+	state   ConnectionState
+
+	// Owned by the loop goroutine.
+	conn       *core.Conn
+	streams    map[int64]*Stream
+	connIDs    map[string]struct{} // registered with the mux
+	origDCID   []byte              // a server's registration of the client's first DCID
+	peerReg    bool                // peer address registered with the mux
+	closedSent bool                // closed is closed
+	queued     bool                // handed to the Listener's accept queue
+	sendBuf    []byte
+	timer      *timer.Timer
+}
+
+// ConnectionState describes a session once its handshake completed.
+type ConnectionState struct {
+	TLS     tls.ConnectionState
+	Version uint32 // the QUIC version
+	ALPN    string // the negotiated application protocol
+}
+
+// op is work that a user goroutine hands to the loop goroutine.
+type op struct {
+	fn         func(c *core.Conn)
+	afterFlush bool // close done only after the loop has sent what fn made
+	done       chan struct{}
+}
+
+// inboxSize is each session's inbox capacity; a full inbox drops datagrams.
+const inboxSize = 256
+
+// maxBatch is how many queued datagrams the loop takes before it sends.
+const maxBatch = 32
+
+func newSession(m *mux.Mux, c *core.Conn, l *Listener) *Session {
+	s := &Session{
+		mux:           m,
+		l:             l,
+		peer:          c.PeerAddr(),
+		local:         m.LocalAddr(),
+		inbox:         make(chan *mux.Datagram, inboxSize),
+		ops:           make(chan *op),
+		acceptBidi:    make(chan struct{}, 1),
+		acceptUni:     make(chan struct{}, 1),
+		openBidi:      make(chan struct{}, 1),
+		openUni:       make(chan struct{}, 1),
+		handshakeDone: make(chan struct{}),
+		closed:        make(chan struct{}),
+		loopDone:      make(chan struct{}),
+		conn:          c,
+		streams:       make(map[int64]*Stream),
+		connIDs:       make(map[string]struct{}),
+		sendBuf:       make([]byte, m.MaxDatagramSize()),
+		timer:         timer.New(),
+	}
+	s.ctx, s.cancel = context.WithCancelCause(context.Background())
+	return s
+}
+
+// register routes connID to the session. Only the loop goroutine, or the
+// creator before the loop starts, calls it.
+func (s *Session) register(connID []byte) error {
+	if err := s.mux.Register(connID, s.inbox); err != nil {
+		return err
+	}
+	s.connIDs[string(connID)] = struct{}{}
+	return nil
+}
+
+// run is the session's goroutine. first, if not nil, is the datagram that
+// created a server session.
+func (s *Session) run(first *mux.Datagram) {
+	defer s.finish()
+	if first != nil {
+		s.conn.Receive(first.Data, first.From, time.Now())
+		first.Release()
+	}
+	for {
+		s.flush()
+		if s.conn.IsClosed() {
+			return
+		}
+		select {
+		case d := <-s.inbox:
+			s.receive(d)
+		case o := <-s.ops:
+			o.fn(s.conn)
+			if o.afterFlush {
+				s.flush()
+			}
+			close(o.done)
+		case <-s.timer.C():
+			s.timer.Fired()
+			s.conn.OnTimeout(time.Now())
+		case <-s.mux.Done():
+			return
+		}
+	}
+}
+
+// receive hands d and whatever else waits in the inbox, up to maxBatch, to
+// the core.
+func (s *Session) receive(d *mux.Datagram) {
+	for i := 0; ; i++ {
+		s.conn.Receive(d.Data, d.From, time.Now())
+		d.Release()
+		if i == maxBatch {
+			return
+		}
+		select {
+		case d = <-s.inbox:
+		default:
+			return
+		}
+	}
+}
+
+// flush handles the core's events, sends every datagram the core has, and
+// re-arms the timer.
+func (s *Session) flush() {
+	s.handleEvents()
+	now := time.Now()
+	for {
+		n, to := s.conn.Send(s.sendBuf, now)
+		if n == 0 {
+			break
+		}
+		// A failed write is a lost datagram; recovery resends.
+		s.mux.WriteTo(s.sendBuf[:n], to)
+	}
+	s.handleEvents()
+	if t, ok := s.conn.Timeout(); ok {
+		s.timer.Set(t, now)
+	} else {
+		s.timer.Stop()
+	}
+}
+
+func (s *Session) handleEvents() {
+	for {
+		e, ok := s.conn.NextEvent()
+		if !ok {
+			return
+		}
+		switch e.Kind {
+		case core.EventHandshakeComplete:
+			s.onHandshakeComplete()
+		case core.EventStreamAcceptable:
+			signal(s.acceptBidi)
+			signal(s.acceptUni)
+		case core.EventStreamsAvailable:
+			signal(s.openBidi)
+			signal(s.openUni)
+		case core.EventStreamReadable:
+			if st := s.streams[e.StreamID]; st != nil {
+				signal(st.readable)
+			}
+		case core.EventStreamWritable:
+			if st := s.streams[e.StreamID]; st != nil {
+				signal(st.writable)
+			}
+		case core.EventConnIDIssued:
+			// A collision with another session's random ID is all but
+			// impossible; the peer's packets to it would then be lost.
+			s.register(e.ConnID)
+		case core.EventConnIDRetired:
+			s.mux.Unregister(e.ConnID)
+			delete(s.connIDs, string(e.ConnID))
+		case core.EventClosed:
+			s.setClosed(connError(s.conn.Err()))
+		}
+	}
+}
+
+func (s *Session) onHandshakeComplete() {
+	s.stateMu.Lock()
+	s.state = ConnectionState{TLS: s.conn.TLSState(), Version: s.conn.Version(), ALPN: s.conn.ALPN()}
+	s.stateMu.Unlock()
+	// The peer may now send a stateless reset from its address to an ID
+	// the mux does not know; route those here (RFC 9000, Section 10.3.1).
+	if s.mux.RegisterPeer(s.peer, s.inbox) == nil {
+		s.peerReg = true
+	}
+	close(s.handshakeDone)
+	if s.l != nil {
+		s.queued = s.l.enqueue(s)
+	}
+}
+
+// setClosed records why the session ended and wakes every waiter.
+func (s *Session) setClosed(err error) {
+	if s.closedSent {
+		return
+	}
+	s.closedSent = true
+	s.err = err
+	close(s.closed)
+	s.cancel(err)
+}
+
+// finish runs when the loop ends: it releases the session's routes and
+// buffered datagrams, and its socket if it owns one.
+func (s *Session) finish() {
+	s.timer.Stop()
+	s.setClosed(errSocketClosed)
+	for id := range s.connIDs {
+		s.mux.Unregister([]byte(id))
+	}
+	if s.origDCID != nil {
+		s.mux.Unregister(s.origDCID)
+	}
+	if s.peerReg {
+		s.mux.UnregisterPeer(s.peer, s.inbox)
+	}
+	// The mux sends nothing more to the inbox now (internal/mux contract).
+	for {
+		select {
+		case d := <-s.inbox:
+			d.Release()
+			continue
+		default:
+		}
+		break
+	}
+	if s.ownsMux {
+		s.mux.Close()
+	}
+	if s.l != nil {
+		s.l.sessionDone(s, s.queued)
+	}
+	close(s.loopDone)
+}
+
+// signal wakes the waiter on c, if any, without blocking.
+func signal(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}
+
+// do runs fn on the loop goroutine and returns once it has run. It returns
+// the session's error if the loop has ended, or ctx's if ctx ends first.
+func (s *Session) do(ctx context.Context, fn func(c *core.Conn)) error {
+	return s.submit(ctx, &op{fn: fn, done: make(chan struct{})})
+}
+
+func (s *Session) submit(ctx context.Context, o *op) error {
+	var ctxDone <-chan struct{}
+	if ctx != nil {
+		ctxDone = ctx.Done()
+	}
+	select {
+	case s.ops <- o:
+	case <-s.loopDone:
+		return s.err
+	case <-ctxDone:
+		return ctx.Err()
+	}
+	// The loop runs o at once and always closes done.
+	<-o.done
+	return nil
+}
+
+// closeErr returns the session's error once it has ended, else nil.
+func (s *Session) closeErr() error {
+	select {
+	case <-s.closed:
+		return s.err
+	default:
+		return nil
+	}
+}
+
+// OpenStream opens a bidirectional stream. It waits while the peer's limit
+// on open streams is reached (RFC 9000, Section 4.6), until ctx ends or the
+// session ends.
+func (s *Session) OpenStream(ctx context.Context) (*Stream, error) {
+	return s.openStream(ctx, true)
+}
+
+// OpenUniStream opens a unidirectional stream; it waits as OpenStream.
+func (s *Session) OpenUniStream(ctx context.Context) (*Stream, error) {
+	return s.openStream(ctx, false)
+}
+
+func (s *Session) openStream(ctx context.Context, bidi bool) (*Stream, error) {
+	wake := s.openUni
+	if bidi {
+		wake = s.openBidi
+	}
+	for {
+		var st *Stream
+		var err error
+		if e := s.do(ctx, func(c *core.Conn) {
+			id, e := c.OpenStream(bidi)
+			switch {
+			case e == nil:
+				st = s.newStream(id)
+			case !errors.Is(e, core.ErrStreamLimit):
+				err = streamError(e, s.err)
+			}
+		}); e != nil {
+			return nil, e
+		}
+		if err != nil {
+			return nil, err
+		}
+		if st != nil {
+			// Another opener may fit too: let it try.
+			signal(wake)
+			return st, nil
+		}
+		select {
+		case <-wake:
+		case <-s.closed:
+			return nil, s.err
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// AcceptStream waits for the next bidirectional stream the peer opens,
+// until ctx ends or the session ends.
+func (s *Session) AcceptStream(ctx context.Context) (*Stream, error) {
+	return s.acceptStream(ctx, true)
+}
+
+// AcceptUniStream waits for the next unidirectional stream the peer opens.
+func (s *Session) AcceptUniStream(ctx context.Context) (*Stream, error) {
+	return s.acceptStream(ctx, false)
+}
+
+func (s *Session) acceptStream(ctx context.Context, bidi bool) (*Stream, error) {
+	wake := s.acceptUni
+	if bidi {
+		wake = s.acceptBidi
+	}
+	for {
+		var st *Stream
+		if e := s.do(ctx, func(c *core.Conn) {
+			if id, ok := c.AcceptStream(bidi); ok {
+				st = s.newStream(id)
+			}
+		}); e != nil {
+			return nil, e
+		}
+		if st != nil {
+			signal(wake) // more may be waiting
+			return st, nil
+		}
+		select {
+		case <-wake:
+		case <-s.closed:
+			return nil, s.err
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// CloseWithError closes the session immediately with an application error
+// code and reason, which the peer sees as a remote *ApplicationError
+// (RFC 9000, Section 10.2). It returns once the CONNECTION_CLOSE is sent;
+// later calls on the session and its streams return a local
+// *ApplicationError. Closing a closed session does nothing.
+func (s *Session) CloseWithError(code uint64, reason string) error {
+	o := &op{
+		fn: func(c *core.Conn) {
+			if !c.IsDraining() {
+				c.Close(code, reason, time.Now())
+			}
+		},
+		afterFlush: true,
+		done:       make(chan struct{}),
+	}
+	s.submit(nil, o)
+	return nil
+}
+
+// Close closes the session with application error code 0 and no reason.
+func (s *Session) Close() error { return s.CloseWithError(0, "") }
+
+// Context returns a context that is canceled when the session ends; its
+// cause (context.Cause) is the session's error.
+func (s *Session) Context() context.Context { return s.ctx }
+
+// LocalAddr returns the address of the session's UDP socket.
+func (s *Session) LocalAddr() net.Addr { return net.UDPAddrFromAddrPort(s.local) }
+
+// RemoteAddr returns the peer's address.
+func (s *Session) RemoteAddr() net.Addr { return net.UDPAddrFromAddrPort(s.peer) }
+
+// ConnectionState returns the TLS state, QUIC version and application
+// protocol, which are known once the handshake has completed; sessions
+// returned by Dial and Accept have completed it.
+func (s *Session) ConnectionState() ConnectionState {
+	s.stateMu.Lock()
+	defer s.stateMu.Unlock()
+	return s.state
+}

@@ -1,0 +1,304 @@
+package quic
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// echoServer accepts sessions on l and echoes every bidirectional stream
+// until the peer's FIN, until l closes.
+func echoServer(l *Listener) {
+	go func() {
+		for {
+			s, err := l.Accept(context.Background())
+			if err != nil {
+				return
+			}
+			go func() {
+				for {
+					st, err := s.AcceptStream(context.Background())
+					if err != nil {
+						return
+					}
+					go func() {
+						io.Copy(st, st)
+						st.Close()
+					}()
+				}
+			}()
+		}
+	}()
+}
+
+// echo sends msg on a new stream of s and returns what comes back.
+func echo(ctx context.Context, s *Session, msg []byte) ([]byte, error) {
+	st, err := s.OpenStream(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	errc := make(chan error, 1)
+	go func() {
+		_, err := st.Write(msg)
+		if err == nil {
+			err = st.CloseWrite()
+		}
+		errc <- err
+	}()
+	got, rerr := io.ReadAll(st)
+	if err := <-errc; err != nil {
+		return nil, fmt.Errorf("write: %w", err)
+	}
+	return got, rerr
+}
+
+func TestEcho(t *testing.T) {
+	l := listen(t, nil)
+	echoServer(l)
+	c := dial(t, l, nil)
+	for _, msg := range []string{"hello, quince", "", "a second stream"} {
+		got, err := echo(testCtx(t), c, []byte(msg))
+		if err != nil {
+			t.Fatalf("echo %q: %v", msg, err)
+		}
+		if string(got) != msg {
+			t.Errorf("echo %q: got %q", msg, got)
+		}
+	}
+	cs := c.ConnectionState()
+	if cs.ALPN != testALPN || cs.Version != Version1 || !cs.TLS.HandshakeComplete {
+		t.Errorf("ConnectionState = ALPN %q, version %#x, handshake complete %v", cs.ALPN, cs.Version, cs.TLS.HandshakeComplete)
+	}
+}
+
+func TestConcurrentSessionsAndStreams(t *testing.T) {
+	const sessions, streams = 10, 10
+	l := listen(t, nil)
+	echoServer(l)
+	var wg sync.WaitGroup
+	errs := make(chan error, sessions*streams)
+	for i := range sessions {
+		c := dial(t, l, nil)
+		for j := range streams {
+			wg.Go(func() {
+				msg := bytes.Repeat([]byte(fmt.Sprintf("session %d stream %d;", i, j)), 1000+i*j)
+				got, err := echo(testCtx(t), c, msg)
+				switch {
+				case err != nil:
+					errs <- err
+				case !bytes.Equal(got, msg):
+					errs <- fmt.Errorf("session %d stream %d: echoed %d bytes, want %d", i, j, len(got), len(msg))
+				}
+			})
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+func TestLargeTransfer(t *testing.T) {
+	const size = 10 << 20
+	data := make([]byte, size)
+	rng := rand.NewChaCha8([32]byte{1})
+	rng.Read(data)
+	want := sha256.Sum256(data)
+
+	l := listen(t, nil)
+	c, s := pair(t, l, nil)
+	done := make(chan error, 1)
+	go func() {
+		st, err := s.AcceptStream(testCtx(t))
+		if err != nil {
+			done <- err
+			return
+		}
+		h := sha256.New()
+		n, err := io.Copy(h, st)
+		if err == nil && n != size {
+			err = fmt.Errorf("received %d bytes, want %d", n, size)
+		}
+		if err == nil && !bytes.Equal(h.Sum(nil), want[:]) {
+			err = errors.New("checksum mismatch")
+		}
+		done <- err
+	}()
+	st, err := c.OpenStream(testCtx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := st.Write(data); err != nil || n != size {
+		t.Fatalf("Write = %d, %v", n, err)
+	}
+	if err := st.CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestContextCancel(t *testing.T) {
+	l := listen(t, &Config{MaxIncomingStreams: 1, MaxIncomingUniStreams: 1})
+	c, s := pair(t, l, nil)
+
+	// The server allows one stream of each kind; the second waits.
+	if _, err := c.OpenStream(testCtx(t)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.OpenUniStream(testCtx(t)); err != nil {
+		t.Fatal(err)
+	}
+	calls := map[string]func(context.Context) error{
+		"OpenStream":      func(ctx context.Context) error { _, err := c.OpenStream(ctx); return err },
+		"OpenUniStream":   func(ctx context.Context) error { _, err := c.OpenUniStream(ctx); return err },
+		"AcceptStream":    func(ctx context.Context) error { _, err := c.AcceptStream(ctx); return err },
+		"AcceptUniStream": func(ctx context.Context) error { _, err := c.AcceptUniStream(ctx); return err },
+		"Listener.Accept": func(ctx context.Context) error { _, err := l.Accept(ctx); return err },
+		"Dial": func(ctx context.Context) error {
+			// A port where nothing answers.
+			_, ctls := testTLS(t)
+			_, err := Dial(ctx, "udp", "127.0.0.1:9", ctls, nil)
+			return err
+		},
+	}
+	for name, call := range calls {
+		t.Run(name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			errc := make(chan error, 1)
+			go func() { errc <- call(ctx) }()
+			cancel()
+			if err := <-errc; !errors.Is(err, context.Canceled) {
+				t.Errorf("err = %v, want context.Canceled", err)
+			}
+		})
+	}
+	_ = s
+}
+
+func TestReadDeadline(t *testing.T) {
+	l := listen(t, nil)
+	c, _ := pair(t, l, nil)
+	st, err := c.OpenStream(testCtx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+	buf := make([]byte, 10)
+	if n, err := st.Read(buf); n != 0 || !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("Read = %d, %v; want os.ErrDeadlineExceeded", n, err)
+	}
+	// A deadline in the past fails at once; clearing it does not.
+	st.SetDeadline(time.Now().Add(-time.Second))
+	if _, err := st.Write([]byte("x")); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("Write past deadline = %v; want os.ErrDeadlineExceeded", err)
+	}
+	st.SetDeadline(time.Time{})
+	if _, err := st.Write([]byte("x")); err != nil {
+		t.Fatalf("Write after clearing deadline = %v", err)
+	}
+}
+
+func TestCloseWithError(t *testing.T) {
+	l := listen(t, nil)
+	c, s := pair(t, l, nil)
+
+	// A Read blocked on the server's side wakes with the error.
+	st, err := c.OpenStream(testCtx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Write([]byte("hi")); err != nil {
+		t.Fatal(err)
+	}
+	sst, err := s.AcceptStream(testCtx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	readErr := make(chan error, 1)
+	go func() {
+		_, err := io.ReadAll(sst)
+		readErr <- err
+	}()
+
+	if err := c.CloseWithError(0x42, "bye now"); err != nil {
+		t.Fatal(err)
+	}
+	<-s.Context().Done()
+	var remote, local *ApplicationError
+	if !errors.As(context.Cause(s.Context()), &remote) {
+		t.Fatalf("server's cause = %v; want *ApplicationError", context.Cause(s.Context()))
+	}
+	if diff := cmp.Diff(&ApplicationError{Code: 0x42, Reason: "bye now", Remote: true}, remote); diff != "" {
+		t.Errorf("server's error (-want +got):\n%s", diff)
+	}
+	if err := <-readErr; !errors.As(err, &remote) {
+		t.Errorf("server's blocked Read = %v; want *ApplicationError", err)
+	}
+	_, err = c.OpenStream(testCtx(t))
+	if !errors.As(err, &local) {
+		t.Fatalf("client's OpenStream after close = %v; want *ApplicationError", err)
+	}
+	if diff := cmp.Diff(&ApplicationError{Code: 0x42, Reason: "bye now"}, local); diff != "" {
+		t.Errorf("client's error (-want +got):\n%s", diff)
+	}
+	if _, err := st.Write([]byte("more")); !errors.As(err, &local) {
+		t.Errorf("client's Write after close = %v; want *ApplicationError", err)
+	}
+}
+
+func TestStreamCancel(t *testing.T) {
+	l := listen(t, nil)
+	c, s := pair(t, l, nil)
+	st, err := c.OpenStream(testCtx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Write([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	sst, err := s.AcceptStream(testCtx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.CancelWrite(7)
+	var se *StreamError
+	if _, err := io.ReadAll(sst); !errors.As(err, &se) {
+		t.Fatalf("Read after peer's reset = %v; want *StreamError", err)
+	}
+	if diff := cmp.Diff(&StreamError{StreamID: st.StreamID(), ErrorCode: 7, Remote: true}, se); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if _, err := st.Write([]byte("y")); !errors.As(err, &se) || se.Remote {
+		t.Errorf("Write after CancelWrite = %v; want local *StreamError", err)
+	}
+}
+
+func TestGoroutinesEnd(t *testing.T) {
+	base := runtime.NumGoroutine()
+	l := listen(t, nil)
+	echoServer(l)
+	for range 5 {
+		c := dial(t, l, nil)
+		if got, err := echo(testCtx(t), c, []byte("ping")); err != nil || string(got) != "ping" {
+			t.Fatalf("echo = %q, %v", got, err)
+		}
+		c.Close()
+	}
+	l.Close()
+	waitGoroutines(t, base)
+}
