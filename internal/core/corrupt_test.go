@@ -23,8 +23,8 @@ func TestCorruptTransfer(t *testing.T) {
 			p := newTestPair(t, 11, tc.link, nil, nil)
 			sizes := append(repeat(20, 100<<10), 4<<20)
 			runTransfer(t, p, sizes, time.Hour)
-			cs, _, _ := p.client.Stats()
-			ss, _, _ := p.server.Stats()
+			cs := p.client.Stats()
+			ss := p.server.Stats()
 			if cs.PacketsDropped == 0 || ss.PacketsDropped == 0 {
 				t.Errorf("PacketsDropped: client %d, server %d; want both > 0 with corruption", cs.PacketsDropped, ss.PacketsDropped)
 			}
@@ -96,8 +96,8 @@ func TestCorruptInjected(t *testing.T) {
 	}
 	tr.check(t)
 	checkOpen(t, p)
-	cs, _, _ := p.client.Stats()
-	ss, _, _ := p.server.Stats()
+	cs := p.client.Stats()
+	ss := p.server.Stats()
 	if cs.PacketsDropped == 0 || ss.PacketsDropped == 0 {
 		t.Errorf("PacketsDropped: client %d, server %d; want both > 0", cs.PacketsDropped, ss.PacketsDropped)
 	}

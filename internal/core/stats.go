@@ -1,6 +1,8 @@
 package core
 
-// Stats are a connection's counters.
+import "time"
+
+// Stats are a connection's counters and its current recovery state.
 type Stats struct {
 	DatagramsSent, DatagramsReceived uint64
 	BytesSent, BytesReceived         uint64
@@ -10,9 +12,21 @@ type Stats struct {
 	PTOCount                         uint64
 	KeyUpdates                       uint64
 	LocalErrors                      uint64
+
+	// RTT estimates (RFC 9002, Section 5).
+	LatestRTT, MinRTT, SmoothedRTT, RTTVar time.Duration
+	// CongestionWindow and BytesInFlight are in bytes (RFC 9002, Section 7).
+	CongestionWindow, BytesInFlight int
+	// MaxDatagramSize is the largest datagram the connection sends now.
+	MaxDatagramSize int
 }
 
-// Stats returns the connection's counters and current congestion state.
-func (c *Conn) Stats() (Stats, int, int) {
-	return c.stats, c.cc.Window(), c.bytesInFlight
+// Stats returns the connection's counters and current recovery state.
+func (c *Conn) Stats() Stats {
+	s := c.stats
+	s.LatestRTT, s.MinRTT, s.SmoothedRTT, s.RTTVar = c.rtt.Latest, c.rtt.Min, c.rtt.Smoothed, c.rtt.Var
+	s.CongestionWindow = c.cc.Window()
+	s.BytesInFlight = c.bytesInFlight
+	s.MaxDatagramSize = c.maxDatagram
+	return s
 }
