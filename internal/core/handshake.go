@@ -88,10 +88,7 @@ func (c *Conn) handleCrypto(s *space, f *wire.CryptoFrame, now time.Time) error 
 		return wire.Errorf(wire.CryptoBufferExceeded, wire.FrameCrypto, "%d bytes of CRYPTO data buffered out of order", f.Offset+uint64(len(f.Data))-s.cryptoRecv.ReadOffset())
 	}
 	if err := s.cryptoRecv.Insert(f.Offset, f.Data, false); err != nil {
-		if te, ok := err.(*wire.TransportError); ok {
-			te.FrameType = wire.FrameCrypto
-		}
-		return err
+		return withFrameType(err, wire.FrameCrypto)
 	}
 	for {
 		data := s.cryptoRecv.Next()

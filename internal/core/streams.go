@@ -258,10 +258,10 @@ func (ss *streamSet) onStreamFrame(f *wire.StreamFrame, now time.Time) error {
 		// Data for a stream the application stopped reading is counted
 		// and dropped (RFC 9000, Section 3.5).
 		if err := s.recv.Observe(f.Offset, len(f.Data), f.Fin); err != nil {
-			return err
+			return withFrameType(err, f.Type())
 		}
 	} else if err := s.recv.Insert(f.Offset, f.Data, f.Fin); err != nil {
-		return err
+		return withFrameType(err, f.Type())
 	}
 	if end > s.recvHighest {
 		ss.recvHighest += end - s.recvHighest
@@ -304,7 +304,7 @@ func (ss *streamSet) onResetStream(f *wire.ResetStreamFrame) error {
 	}
 	// RFC 9000, Section 4.5: the final size must agree with what was seen.
 	if err := s.recv.SetFinalSize(f.FinalSize); err != nil {
-		return err
+		return withFrameType(err, wire.FrameResetStream)
 	}
 	if f.FinalSize > s.recvHighest {
 		if err := s.recvWin.OnReceived(f.FinalSize); err != nil {
@@ -536,4 +536,13 @@ func (q *streamQueue) pop() *stream {
 		q.head = 0
 	}
 	return s
+}
+
+// withFrameType names the frame that caused a transport error reported by a
+// lower layer without one (RFC 9000, Section 19.19).
+func withFrameType(err error, frameType uint64) error {
+	if te, ok := err.(*wire.TransportError); ok && te.FrameType == 0 {
+		te.FrameType = frameType
+	}
+	return err
 }
