@@ -238,23 +238,8 @@ func (p *testPair) startServer(d []byte) {
 // next advances the clock to the next event: a datagram arriving or a timer.
 // It returns false if there is none.
 func (p *testPair) next() bool {
-	var t time.Time
-	consider := func(d time.Time) {
-		if !d.IsZero() && (t.IsZero() || d.Before(t)) {
-			t = d
-		}
-	}
-	for _, d := range p.inflight {
-		consider(d.at)
-	}
-	for _, side := range []*Conn{p.client, p.server} {
-		if side != nil {
-			if d, ok := side.Timeout(); ok {
-				consider(d)
-			}
-		}
-	}
-	if t.IsZero() {
+	t, ok := p.nextEventAt()
+	if !ok {
 		return false
 	}
 	if t.After(p.now) {

@@ -98,19 +98,13 @@ func (c *Conn) Send(buf []byte, now time.Time) (n int, to netip.AddrPort) {
 	if padDatagram && len(b) < minDatagramSize {
 		// Pad inside the last packet (RFC 9000, Section 14.1).
 		last := &pkts[np-1]
-		pad := minDatagramSize - len(b)
-		clear(buf[last.end : last.end+pad])
-		last.end += pad
+		b = padLastPacket(buf, b, last)
 		last.rec.inFlight = true
-		b = buf[:len(b)+pad]
 	}
 	// Seal each packet where it lies.
 	for i := 0; i < np; i++ {
 		p := &pkts[i]
-		if p.lengthOffset >= 0 {
-			wire.PutLongHeaderLength(buf, p.lengthOffset, p.end-p.pnOffset+protect.TagLen)
-		}
-		p.keys.Seal(buf[p.start:p.end:p.end+protect.TagLen], p.pnOffset-p.start, p.pnLen, uint64(p.pn))
+		p.seal(buf)
 		p.rec.size = p.end - p.start + protect.TagLen
 		if i == np-1 {
 			p.rec.size = len(b) - p.start
@@ -195,20 +189,7 @@ func (c *Conn) appendPacket(b []byte, s *space, limit int, sendData bool, now ti
 	pn := s.nextPN
 	pnLen := wire.PacketNumberLen(pn, s.largestAcked)
 	p := builtPacket{s: s, keys: keys, start: start, pn: pn, pnLen: pnLen, lengthOffset: -1}
-	switch s.id {
-	case spaceInitial, spaceHandshake:
-		typ := wire.PacketInitial
-		if s.id == spaceHandshake {
-			typ = wire.PacketHandshake
-		}
-		b, p.lengthOffset, p.pnOffset = wire.AppendLongHeader(b, wire.LongHeaderFields{
-			Type: typ, Version: c.version,
-			DstConnID: c.connIDs.peerID(), SrcConnID: c.connIDs.local[0].id,
-			PacketNumber: pn, PacketNumberLen: pnLen,
-		})
-	default:
-		b, p.pnOffset = wire.AppendShortHeader(b, c.connIDs.peerID(), pn, pnLen, c.keys1RTT.writePhase, false)
-	}
+	b = c.appendHeader(b, &p)
 	payloadStart := len(b)
 
 	rec := s.sent.newPacket()
@@ -246,6 +227,45 @@ func (c *Conn) appendPacket(b []byte, s *space, limit int, sendData bool, now ti
 	p.rec = rec
 	p.end = len(w.b)
 	return w.b, p, true
+}
+
+// padLastPacket pads the datagram b (a prefix of buf) to 1,200 bytes with
+// PADDING frames inside its last packet, which is not yet sealed
+// (RFC 9000, Section 14.1).
+func padLastPacket(buf, b []byte, last *builtPacket) []byte {
+	pad := minDatagramSize - len(b)
+	clear(buf[last.end : last.end+pad])
+	last.end += pad
+	return buf[:len(b)+pad]
+}
+
+// seal fills in the Length field of a long header and protects the packet
+// in place; its AEAD tag goes into the room left after it.
+func (p *builtPacket) seal(buf []byte) {
+	if p.lengthOffset >= 0 {
+		wire.PutLongHeaderLength(buf, p.lengthOffset, p.end-p.pnOffset+protect.TagLen)
+	}
+	p.keys.Seal(buf[p.start:p.end:p.end+protect.TagLen], p.pnOffset-p.start, p.pnLen, uint64(p.pn))
+}
+
+// appendHeader writes the header of packet p: a long header for the Initial
+// and Handshake spaces, a short one for 1-RTT (RFC 9000, Section 17). It
+// sets p's packet number and Length offsets.
+func (c *Conn) appendHeader(b []byte, p *builtPacket) []byte {
+	if p.s.id == spaceApp {
+		b, p.pnOffset = wire.AppendShortHeader(b, c.connIDs.peerID(), p.pn, p.pnLen, c.keys1RTT.writePhase, false)
+		return b
+	}
+	typ := wire.PacketInitial
+	if p.s.id == spaceHandshake {
+		typ = wire.PacketHandshake
+	}
+	b, p.lengthOffset, p.pnOffset = wire.AppendLongHeader(b, wire.LongHeaderFields{
+		Type: typ, Version: c.version,
+		DstConnID: c.connIDs.peerID(), SrcConnID: c.connIDs.local[0].id,
+		PacketNumber: p.pn, PacketNumberLen: p.pnLen,
+	})
+	return b
 }
 
 // frameWriter appends frames to a packet within its size limit and records
@@ -553,19 +573,7 @@ func (c *Conn) sendClose(buf []byte, now time.Time) int {
 		}
 		p := builtPacket{s: s, keys: keys, start: len(b), pn: s.nextPN, lengthOffset: -1}
 		p.pnLen = wire.PacketNumberLen(p.pn, s.largestAcked)
-		if s.id == spaceApp {
-			b, p.pnOffset = wire.AppendShortHeader(b, c.connIDs.peerID(), p.pn, p.pnLen, c.keys1RTT.writePhase, false)
-		} else {
-			typ := wire.PacketInitial
-			if s.id == spaceHandshake {
-				typ = wire.PacketHandshake
-			}
-			b, p.lengthOffset, p.pnOffset = wire.AppendLongHeader(b, wire.LongHeaderFields{
-				Type: typ, Version: c.version,
-				DstConnID: c.connIDs.peerID(), SrcConnID: c.connIDs.local[0].id,
-				PacketNumber: p.pn, PacketNumberLen: p.pnLen,
-			})
-		}
+		b = c.appendHeader(b, &p)
 		b = f.Append(b)
 		for len(b)-p.pnOffset < 4+p.pnLen {
 			b = append(b, 0)
@@ -578,17 +586,11 @@ func (c *Conn) sendClose(buf []byte, now time.Time) int {
 	}
 	if c.isClient && np > 0 && pkts[0].s.id == spaceInitial && len(b) < minDatagramSize {
 		last := &pkts[np-1]
-		pad := minDatagramSize - len(b)
-		clear(buf[last.end : last.end+pad])
-		last.end += pad
-		b = buf[:len(b)+pad]
+		b = padLastPacket(buf, b, last)
 	}
 	for i := 0; i < np; i++ {
 		p := &pkts[i]
-		if p.lengthOffset >= 0 {
-			wire.PutLongHeaderLength(buf, p.lengthOffset, p.end-p.pnOffset+protect.TagLen)
-		}
-		p.keys.Seal(buf[p.start:p.end:p.end+protect.TagLen], p.pnOffset-p.start, p.pnLen, uint64(p.pn))
+		p.seal(buf)
 	}
 	if !c.addressValidated {
 		c.ampSent += uint64(len(b))
