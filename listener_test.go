@@ -8,6 +8,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"errors"
 	"math/big"
 	"net"
 	"runtime"
@@ -118,5 +119,83 @@ func waitGoroutines(t testing.TB, want int) {
 			t.Fatalf("%d goroutines, want at most %d:\n%s", runtime.NumGoroutine(), want, buf[:n])
 		}
 		runtime.Gosched()
+	}
+}
+
+func TestGoroutinesEnd(t *testing.T) {
+	base := runtime.NumGoroutine()
+	l := listen(t, nil)
+	echoServer(l)
+	for range 10 {
+		c := dial(t, l, nil)
+		if got, err := echo(testCtx(t), c, []byte("ping")); err != nil || string(got) != "ping" {
+			t.Fatalf("echo = %q, %v", got, err)
+		}
+		c.Close()
+	}
+	// Sessions still open when the listener closes end with it.
+	for range 3 {
+		dial(t, l, nil)
+	}
+	l.Close()
+	waitGoroutines(t, base)
+}
+
+func TestListenerClose(t *testing.T) {
+	l := listen(t, nil)
+	c, _ := pair(t, l, nil)
+	acceptErr := make(chan error, 1)
+	go func() {
+		_, err := l.Accept(context.Background())
+		acceptErr <- err
+	}()
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-acceptErr; !errors.Is(err, ErrListenerClosed) || !errors.Is(err, net.ErrClosed) {
+		t.Errorf("pending Accept = %v; want ErrListenerClosed", err)
+	}
+	if _, err := l.Accept(testCtx(t)); !errors.Is(err, ErrListenerClosed) {
+		t.Errorf("Accept after Close = %v; want ErrListenerClosed", err)
+	}
+	<-c.Context().Done()
+	var ae *ApplicationError
+	if err := context.Cause(c.Context()); !errors.As(err, &ae) || !ae.Remote || ae.Code != 0 {
+		t.Errorf("client's session ended with %v; want remote *ApplicationError code 0", err)
+	}
+	if err := l.Close(); err != nil {
+		t.Errorf("second Close = %v", err)
+	}
+}
+
+func TestHandshakeFailure(t *testing.T) {
+	l := listen(t, nil)
+	_, ctls := testTLS(t)
+	ctls.NextProtos = []string{"not-" + testALPN}
+	_, err := Dial(testCtx(t), "udp", l.Addr().String(), ctls, nil)
+	var te *TransportError
+	if !errors.As(err, &te) {
+		t.Fatalf("Dial with a wrong ALPN = %v; want *TransportError", err)
+	}
+	// RFC 9001, Section 8.1: no_application_protocol (120) as CRYPTO_ERROR.
+	if want := TransportErrorCode(0x100 + 120); te.Code != want || !te.Remote {
+		t.Errorf("error %v: code %v remote %v; want remote %v", te, te.Code, te.Remote, want)
+	}
+}
+
+func TestIdleTimeout(t *testing.T) {
+	conf := &Config{MaxIdleTimeout: 200 * time.Millisecond}
+	l := listen(t, conf)
+	c, s := pair(t, l, conf)
+	for _, sess := range []*Session{c, s} {
+		<-sess.Context().Done()
+		err := context.Cause(sess.Context())
+		var nerr net.Error
+		if !errors.Is(err, ErrIdleTimeout) || !errors.As(err, &nerr) || !nerr.Timeout() {
+			t.Errorf("session ended with %v; want ErrIdleTimeout", err)
+		}
+		if _, err := sess.OpenStream(testCtx(t)); !errors.Is(err, ErrIdleTimeout) {
+			t.Errorf("OpenStream after idle timeout = %v", err)
+		}
 	}
 }

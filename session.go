@@ -199,6 +199,7 @@ func (s *Session) handleEvents() {
 			}
 		case core.EventStreamWritable:
 			if st := s.streams[e.StreamID]; st != nil {
+				st.probeWrite(s.conn)
 				signal(st.writable)
 			}
 		case core.EventConnIDIssued:

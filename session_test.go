@@ -3,16 +3,11 @@ package quic
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
-	"os"
-	"runtime"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -111,47 +106,6 @@ func TestConcurrentSessionsAndStreams(t *testing.T) {
 	}
 }
 
-func TestLargeTransfer(t *testing.T) {
-	const size = 10 << 20
-	data := make([]byte, size)
-	rng := rand.NewChaCha8([32]byte{1})
-	rng.Read(data)
-	want := sha256.Sum256(data)
-
-	l := listen(t, nil)
-	c, s := pair(t, l, nil)
-	done := make(chan error, 1)
-	go func() {
-		st, err := s.AcceptStream(testCtx(t))
-		if err != nil {
-			done <- err
-			return
-		}
-		h := sha256.New()
-		n, err := io.Copy(h, st)
-		if err == nil && n != size {
-			err = fmt.Errorf("received %d bytes, want %d", n, size)
-		}
-		if err == nil && !bytes.Equal(h.Sum(nil), want[:]) {
-			err = errors.New("checksum mismatch")
-		}
-		done <- err
-	}()
-	st, err := c.OpenStream(testCtx(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n, err := st.Write(data); err != nil || n != size {
-		t.Fatalf("Write = %d, %v", n, err)
-	}
-	if err := st.CloseWrite(); err != nil {
-		t.Fatal(err)
-	}
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-}
-
 func TestContextCancel(t *testing.T) {
 	l := listen(t, &Config{MaxIncomingStreams: 1, MaxIncomingUniStreams: 1})
 	c, s := pair(t, l, nil)
@@ -188,29 +142,6 @@ func TestContextCancel(t *testing.T) {
 		})
 	}
 	_ = s
-}
-
-func TestReadDeadline(t *testing.T) {
-	l := listen(t, nil)
-	c, _ := pair(t, l, nil)
-	st, err := c.OpenStream(testCtx(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	st.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
-	buf := make([]byte, 10)
-	if n, err := st.Read(buf); n != 0 || !errors.Is(err, os.ErrDeadlineExceeded) {
-		t.Fatalf("Read = %d, %v; want os.ErrDeadlineExceeded", n, err)
-	}
-	// A deadline in the past fails at once; clearing it does not.
-	st.SetDeadline(time.Now().Add(-time.Second))
-	if _, err := st.Write([]byte("x")); !errors.Is(err, os.ErrDeadlineExceeded) {
-		t.Fatalf("Write past deadline = %v; want os.ErrDeadlineExceeded", err)
-	}
-	st.SetDeadline(time.Time{})
-	if _, err := st.Write([]byte("x")); err != nil {
-		t.Fatalf("Write after clearing deadline = %v", err)
-	}
 }
 
 func TestCloseWithError(t *testing.T) {
@@ -259,46 +190,4 @@ func TestCloseWithError(t *testing.T) {
 	if _, err := st.Write([]byte("more")); !errors.As(err, &local) {
 		t.Errorf("client's Write after close = %v; want *ApplicationError", err)
 	}
-}
-
-func TestStreamCancel(t *testing.T) {
-	l := listen(t, nil)
-	c, s := pair(t, l, nil)
-	st, err := c.OpenStream(testCtx(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.Write([]byte("x")); err != nil {
-		t.Fatal(err)
-	}
-	sst, err := s.AcceptStream(testCtx(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	st.CancelWrite(7)
-	var se *StreamError
-	if _, err := io.ReadAll(sst); !errors.As(err, &se) {
-		t.Fatalf("Read after peer's reset = %v; want *StreamError", err)
-	}
-	if diff := cmp.Diff(&StreamError{StreamID: st.StreamID(), ErrorCode: 7, Remote: true}, se); diff != "" {
-		t.Errorf("(-want +got):\n%s", diff)
-	}
-	if _, err := st.Write([]byte("y")); !errors.As(err, &se) || se.Remote {
-		t.Errorf("Write after CancelWrite = %v; want local *StreamError", err)
-	}
-}
-
-func TestGoroutinesEnd(t *testing.T) {
-	base := runtime.NumGoroutine()
-	l := listen(t, nil)
-	echoServer(l)
-	for range 5 {
-		c := dial(t, l, nil)
-		if got, err := echo(testCtx(t), c, []byte("ping")); err != nil || string(got) != "ping" {
-			t.Fatalf("echo = %q, %v", got, err)
-		}
-		c.Close()
-	}
-	l.Close()
-	waitGoroutines(t, base)
 }

@@ -54,6 +54,8 @@ func (s *Session) newStream(id int64) *Stream {
 		}
 	}
 	s.streams[id] = st
+	// A peer's stream may have met STOP_SENDING before it was accepted.
+	st.probeWrite(s.conn)
 	return st
 }
 
@@ -165,6 +167,20 @@ func (st *Stream) write(c *core.Conn, p []byte) (int, error) {
 		return n, st.wErr
 	}
 	return n, nil
+}
+
+// probeWrite records a STOP_SENDING that has just arrived. The core
+// answers it with RESET_STREAM on its next Send and may then forget the
+// stream, and with it the peer's code, so the loop takes the code first.
+// Loop goroutine.
+func (st *Stream) probeWrite(c *core.Conn) {
+	if st.wErr != nil {
+		return
+	}
+	if _, err := c.StreamWrite(st.id, nil, false); err != nil {
+		st.wErr = st.coreError(err)
+		st.forgetIfDone()
+	}
 }
 
 // CloseWrite closes the stream for writing: the peer reads a FIN after the
