@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/quince-go/quic/internal/mux"
 )
 
 const testALPN = "quince-test"
@@ -196,6 +198,54 @@ func TestIdleTimeout(t *testing.T) {
 		}
 		if _, err := sess.OpenStream(testCtx(t)); !errors.Is(err, ErrIdleTimeout) {
 			t.Errorf("OpenStream after idle timeout = %v", err)
+		}
+	}
+}
+
+// TestServerVanishes checks that a client whose server lost its state
+// without a word learns it from a stateless reset (RFC 9000, Section 10.3)
+// sent by a new socket on the same port with the same key.
+func TestServerVanishes(t *testing.T) {
+	l := listen(t, nil)
+	c, _ := pair(t, l, nil)
+	key := l.mux.StatelessResetKey()
+	addr := l.mux.LocalAddr()
+	// Closing the mux ends the server's sessions without CONNECTION_CLOSE.
+	l.mux.Close()
+	l.Close()
+
+	uc, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(addr))
+	if err != nil {
+		t.Fatalf("rebinding %v: %v", addr, err)
+	}
+	m, err := mux.New(uc, mux.Config{Server: true, StatelessResetKey: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+
+	st, err := c.OpenStream(testCtx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Write([]byte("anyone there?")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Read(make([]byte, 1)); !errors.Is(err, ErrStatelessReset) {
+		t.Errorf("Read = %v; want ErrStatelessReset", err)
+	}
+	if err := context.Cause(c.Context()); !errors.Is(err, ErrStatelessReset) {
+		t.Errorf("session ended with %v; want ErrStatelessReset", err)
+	}
+}
+
+func TestVersion2(t *testing.T) {
+	conf := &Config{Versions: []uint32{Version2}}
+	l := listen(t, conf)
+	c, s := pair(t, l, conf)
+	for _, sess := range []*Session{c, s} {
+		if v := sess.ConnectionState().Version; v != Version2 {
+			t.Errorf("version %#x, want %#x", v, Version2)
 		}
 	}
 }

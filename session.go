@@ -237,8 +237,8 @@ func (s *Session) setClosed(err error) {
 	}
 	s.closedSent = true
 	s.err = err
+	s.cancel(err) // before closed, so that its waiters see the cause set
 	close(s.closed)
-	s.cancel(err)
 }
 
 // finish runs when the loop ends: it releases the session's routes and
