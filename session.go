@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/quince-go/quic/internal/core"
+	"github.com/quince-go/quic/internal/core/wire"
 	"github.com/quince-go/quic/internal/mux"
 	"github.com/quince-go/quic/internal/timer"
 )
@@ -245,7 +246,17 @@ func (s *Session) setClosed(err error) {
 // buffered datagrams, and its socket if it owns one.
 func (s *Session) finish() {
 	s.timer.Stop()
-	s.setClosed(errSocketClosed)
+	if !s.conn.IsDraining() {
+		// The socket went away under an open session: nothing can be
+		// sent, but the core must still end its TLS handshake.
+		if s.l != nil {
+			s.setClosed(ErrListenerClosed)
+		} else {
+			s.setClosed(errSocketClosed)
+		}
+		s.conn.CloseWithTransportError(wire.NoError, "", time.Now())
+	}
+	s.setClosed(errSocketClosed) // does nothing if already closed
 	for id := range s.connIDs {
 		s.mux.Unregister([]byte(id))
 	}
@@ -433,7 +444,9 @@ func (s *Session) Context() context.Context { return s.ctx }
 func (s *Session) LocalAddr() net.Addr { return net.UDPAddrFromAddrPort(s.local) }
 
 // RemoteAddr returns the peer's address.
-func (s *Session) RemoteAddr() net.Addr { return net.UDPAddrFromAddrPort(s.peer) }
+func (s *Session) RemoteAddr() net.Addr {
+	return net.UDPAddrFromAddrPort(netip.AddrPortFrom(s.peer.Addr().Unmap(), s.peer.Port()))
+}
 
 // ConnectionState returns the TLS state, QUIC version and application
 // protocol, which are known once the handshake has completed; sessions

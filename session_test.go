@@ -191,3 +191,38 @@ func TestCloseWithError(t *testing.T) {
 		t.Errorf("client's Write after close = %v; want *ApplicationError", err)
 	}
 }
+
+// TestCloseWakesWaiters checks that closing a session wakes every call
+// blocked on it, on its own side, with the session's error.
+func TestCloseWakesWaiters(t *testing.T) {
+	l := listen(t, nil)
+	c, _ := pair(t, l, nil)
+	st, err := c.OpenStream(testCtx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := map[string]func() error{
+		"AcceptStream":    func() error { _, err := c.AcceptStream(testCtx(t)); return err },
+		"AcceptUniStream": func() error { _, err := c.AcceptUniStream(testCtx(t)); return err },
+		"Read":            func() error { _, err := st.Read(make([]byte, 1)); return err },
+	}
+	errs := make(map[string]chan error)
+	for name, call := range calls {
+		errc := make(chan error, 1)
+		errs[name] = errc
+		go func() { errc <- call() }()
+	}
+	c.CloseWithError(5, "done")
+	want := &ApplicationError{Code: 5, Reason: "done"}
+	for name, errc := range errs {
+		var ae *ApplicationError
+		if err := <-errc; !errors.As(err, &ae) {
+			t.Errorf("%s = %v; want *ApplicationError", name, err)
+		} else if diff := cmp.Diff(want, ae); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", name, diff)
+		}
+	}
+	if err := c.Close(); err != nil {
+		t.Errorf("second Close = %v", err)
+	}
+}
