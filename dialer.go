@@ -7,13 +7,18 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"sync"
 	"time"
 
 	"github.com/quince-go/quic/internal/core"
+	"github.com/quince-go/quic/internal/core/wire"
 	"github.com/quince-go/quic/internal/mux"
 )
 
-// Dialer holds the options for dialing QUIC sessions.
+// Dialer holds the options for dialing QUIC sessions. The sessions of one
+// Dialer share a UDP socket per address family, opened by the first Dial
+// and closed when its last session ends. A Dialer must not be copied after
+// first use.
 type Dialer struct {
 	// TLSConfig must list the application protocols in NextProtos. If
 	// ServerName is empty, the host of the dialed address is used.
@@ -22,18 +27,28 @@ type Dialer struct {
 	Config *Config
 	// LocalAddr is the local UDP address to send from; nil picks one.
 	LocalAddr *net.UDPAddr
+
+	mu    sync.Mutex
+	socks map[string]*dialSocket // by network, "udp4" or "udp6"
 }
 
-// Dial dials address with tlsConf and conf; see Dialer.DialContext.
+// dialSocket is a Dialer's socket and how many sessions use it.
+type dialSocket struct {
+	m    *mux.Mux
+	refs int
+}
+
+// Dial dials address with tlsConf and conf on a socket of its own; see
+// Dialer.DialContext.
 func Dial(ctx context.Context, network, address string, tlsConf *tls.Config, conf *Config) (*Session, error) {
-	d := Dialer{TLSConfig: tlsConf, Config: conf}
+	d := &Dialer{TLSConfig: tlsConf, Config: conf}
 	return d.DialContext(ctx, network, address)
 }
 
 // DialContext opens a session to address ("host:port") over network
 // ("udp", "udp4" or "udp6") and returns it once the handshake has
 // completed. If ctx ends first, the attempt is abandoned and ctx's error
-// returned. Each session has its own UDP socket, closed when it ends.
+// returned.
 func (d *Dialer) DialContext(ctx context.Context, network, address string) (*Session, error) {
 	if d.TLSConfig == nil {
 		return nil, errNoTLSConfig
@@ -47,21 +62,14 @@ func (d *Dialer) DialContext(ctx context.Context, network, address string) (*Ses
 		tlsConf = tlsConf.Clone()
 		tlsConf.ServerName = host
 	}
-	// Bind to the peer's address family, so that replies come from the
-	// very address the core sends to (no IPv4-mapped IPv6 forms).
-	if network == "udp" {
-		network = "udp6"
-		if peer.Addr().Is4() {
-			network = "udp4"
-		}
+	// Use a socket of the peer's address family, so that replies come from
+	// the very address the core sends to (no IPv4-mapped IPv6 forms).
+	network = "udp6"
+	if peer.Addr().Is4() {
+		network = "udp4"
 	}
-	uc, err := net.ListenUDP(network, d.LocalAddr)
+	m, release, err := d.socket(network)
 	if err != nil {
-		return nil, err
-	}
-	m, err := mux.New(uc, mux.Config{Versions: d.Config.versions()})
-	if err != nil {
-		uc.Close()
 		return nil, err
 	}
 	scid := make([]byte, core.ConnIDLen)
@@ -69,14 +77,14 @@ func (d *Dialer) DialContext(ctx context.Context, network, address string) (*Ses
 	cfg := d.Config.coreConfig(tlsConf, m.StatelessResetKey())
 	c, err := core.NewClient(cfg, core.ClientOptions{PeerAddr: peer, SrcConnID: scid}, time.Now())
 	if err != nil {
-		m.Close()
+		release()
 		return nil, err
 	}
 	s := newSession(m, c, nil)
-	s.ownsMux = true
+	s.release = release
 	if err := s.register(scid); err != nil {
-		c.CloseWithTransportError(0, "", time.Now()) // ends its TLS
-		m.Close()
+		c.CloseWithTransportError(wire.NoError, "", time.Now()) // ends its TLS
+		release()
 		return nil, err
 	}
 	go s.run(nil)
@@ -89,10 +97,54 @@ func (d *Dialer) DialContext(ctx context.Context, network, address string) (*Ses
 		s.CloseWithError(0, "")
 		err = ctx.Err()
 	}
-	// Abandon the closing period: nothing more is expected of this peer.
-	m.Close()
+	// Skip the closing period: nothing more is expected of this peer.
+	close(s.abort)
 	<-s.loopDone
 	return nil, err
+}
+
+// socket returns the Dialer's socket for network, opening it if need be,
+// and a func that drops the caller's hold on it; the last one closes it.
+func (d *Dialer) socket(network string) (*mux.Mux, func(), error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	ds := d.socks[network]
+	if ds != nil && ds.m.Err() != nil {
+		ds = nil // its socket failed; its sessions end, new ones get another
+	}
+	if ds == nil {
+		uc, err := net.ListenUDP(network, d.LocalAddr)
+		if err != nil {
+			return nil, nil, err
+		}
+		m, err := mux.New(uc, mux.Config{Versions: d.Config.versions()})
+		if err != nil {
+			uc.Close()
+			return nil, nil, err
+		}
+		ds = &dialSocket{m: m}
+		if d.socks == nil {
+			d.socks = make(map[string]*dialSocket)
+		}
+		d.socks[network] = ds
+	}
+	ds.refs++
+	var once sync.Once
+	release := func() {
+		once.Do(func() {
+			d.mu.Lock()
+			ds.refs--
+			last := ds.refs == 0
+			if last && d.socks[network] == ds {
+				delete(d.socks, network)
+			}
+			d.mu.Unlock()
+			if last {
+				ds.m.Close()
+			}
+		})
+	}
+	return ds.m, release, nil
 }
 
 var errBadNetwork = errors.New("quic: network must be udp, udp4 or udp6")

@@ -249,3 +249,52 @@ func TestVersion2(t *testing.T) {
 		}
 	}
 }
+
+// TestDialerSharesSocket checks that a Dialer's sessions share one socket,
+// which closes with the last of them, and that a later Dial opens another.
+func TestDialerSharesSocket(t *testing.T) {
+	base := runtime.NumGoroutine()
+	l := listen(t, nil)
+	echoServer(l)
+	_, ctls := testTLS(t)
+	d := &Dialer{TLSConfig: ctls}
+	var sessions []*Session
+	for range 3 {
+		s, err := d.DialContext(testCtx(t), "udp", l.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		sessions = append(sessions, s)
+	}
+	for _, s := range sessions[1:] {
+		if s.LocalAddr().String() != sessions[0].LocalAddr().String() {
+			t.Errorf("sessions on %v and %v; want one socket", sessions[0].LocalAddr(), s.LocalAddr())
+		}
+	}
+	for i, s := range sessions {
+		if got, err := echo(testCtx(t), s, []byte("hi")); err != nil || string(got) != "hi" {
+			t.Errorf("session %d: echo = %q, %v", i, got, err)
+		}
+	}
+	for _, s := range sessions {
+		s.Close()
+		<-s.loopDone
+	}
+	d.mu.Lock()
+	open := len(d.socks)
+	d.mu.Unlock()
+	if open != 0 {
+		t.Errorf("%d sockets open after the last session ended", open)
+	}
+	// The socket closed with the last session; the next Dial opens another.
+	s, err := d.DialContext(testCtx(t), "udp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := echo(testCtx(t), s, []byte("again")); err != nil || string(got) != "again" {
+		t.Errorf("echo after reopening = %q, %v", got, err)
+	}
+	s.Close()
+	l.Close()
+	waitGoroutines(t, base)
+}

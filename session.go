@@ -20,7 +20,7 @@ import (
 // and wait for its signals. The methods are safe for concurrent use.
 type Session struct {
 	mux     *mux.Mux
-	ownsMux bool      // a Dial's socket: closed when the session ends
+	release func()    // a Dialer's hold on its socket, dropped when the session ends
 	l       *Listener // the accepting Listener, or nil
 	peer    netip.AddrPort
 	local   netip.AddrPort
@@ -35,6 +35,7 @@ type Session struct {
 	handshakeDone chan struct{} // closed when the handshake completes
 	closed        chan struct{} // closed when the session ends; err is set first
 	loopDone      chan struct{} // closed when the loop goroutine returns
+	abort         chan struct{} // closed to end the loop at once, as a failed Dial does
 	err           error
 
 	ctx    context.Context
@@ -90,6 +91,7 @@ func newSession(m *mux.Mux, c *core.Conn, l *Listener) *Session {
 		handshakeDone: make(chan struct{}),
 		closed:        make(chan struct{}),
 		loopDone:      make(chan struct{}),
+		abort:         make(chan struct{}),
 		conn:          c,
 		streams:       make(map[int64]*Stream),
 		connIDs:       make(map[string]struct{}),
@@ -136,6 +138,8 @@ func (s *Session) run(first *mux.Datagram) {
 			s.timer.Fired()
 			s.conn.OnTimeout(time.Now())
 		case <-s.mux.Done():
+			return
+		case <-s.abort:
 			return
 		}
 	}
@@ -242,8 +246,8 @@ func (s *Session) setClosed(err error) {
 	close(s.closed)
 }
 
-// finish runs when the loop ends: it releases the session's routes and
-// buffered datagrams, and its socket if it owns one.
+// finish runs when the loop ends: it releases the session's routes,
+// buffered datagrams, and its hold on a Dialer's socket.
 func (s *Session) finish() {
 	s.timer.Stop()
 	if !s.conn.IsDraining() {
@@ -276,8 +280,8 @@ func (s *Session) finish() {
 		}
 		break
 	}
-	if s.ownsMux {
-		s.mux.Close()
+	if s.release != nil {
+		s.release()
 	}
 	if s.l != nil {
 		s.l.sessionDone(s, s.queued)
