@@ -96,13 +96,13 @@ func (l *Listener) acceptLoop() {
 // and starts its goroutine, which takes d over. It reports false if it
 // turned the connection down.
 func (l *Listener) startSession(d *mux.Datagram) bool {
-	lh, err := wire.ParseLongHeader(d.Data)
+	h, err := wire.ParseInvariantHeader(d.Data, core.ConnIDLen)
 	if err != nil {
 		// The mux parsed it before queueing it; this does not happen.
 		d.Release()
 		return false
 	}
-	odcid := append([]byte(nil), lh.DstConnID...)
+	odcid := append([]byte(nil), h.DstConnID...)
 	abort := func(c *core.Conn) bool {
 		if c != nil {
 			c.CloseWithTransportError(wire.InternalError, "", time.Now()) // ends its TLS

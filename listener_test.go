@@ -4,12 +4,14 @@ import (
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
-	"crypto/rand"
+	cryptorand "crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/binary"
 	"errors"
 	"math/big"
+	"math/rand/v2"
 	"net"
 	"runtime"
 	"sync"
@@ -32,7 +34,7 @@ var (
 func testTLS(t testing.TB) (server, client *tls.Config) {
 	t.Helper()
 	certOnce.Do(func() {
-		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		key, err := ecdsa.GenerateKey(elliptic.P256(), cryptorand.Reader)
 		if err != nil {
 			panic(err)
 		}
@@ -48,7 +50,7 @@ func testTLS(t testing.TB) (server, client *tls.Config) {
 			BasicConstraintsValid: true,
 			IsCA:                  true,
 		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+		der, err := x509.CreateCertificate(cryptorand.Reader, tmpl, tmpl, &key.PublicKey, key)
 		if err != nil {
 			panic(err)
 		}
@@ -297,4 +299,68 @@ func TestDialerSharesSocket(t *testing.T) {
 	s.Close()
 	l.Close()
 	waitGoroutines(t, base)
+}
+
+// TestFlood sends a listener garbage and bogus Initials, then checks that
+// it holds no sessions for them and that a real client still connects.
+func TestFlood(t *testing.T) {
+	l := listen(t, nil)
+	echoServer(l)
+	conn, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(l.mux.LocalAddr()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	rng := rand.New(rand.NewPCG(1, 2))
+	buf := make([]byte, 1200)
+	for i := range 3000 {
+		for j := range buf {
+			buf[j] = byte(rng.Uint32())
+		}
+		n := 1 + rng.IntN(len(buf))
+		if i%3 == 0 {
+			// An Initial of version 1 with an 8-byte DCID, an empty SCID
+			// and token, and a sealed payload of garbage.
+			n = len(buf)
+			buf[0] = 0xc3
+			binary.BigEndian.PutUint32(buf[1:], Version1)
+			buf[5] = 8
+			buf[14] = 0
+			buf[15] = 0
+			binary.BigEndian.PutUint16(buf[16:], 0x4000|uint16(n-18))
+		}
+		conn.Write(buf[:n])
+	}
+	// The mux may refuse the real client while the backlog is full of
+	// bogus Initials; it retries until they are gone.
+	_, ctls := testTLS(t)
+	var c *Session
+	for c == nil {
+		c, err = Dial(testCtx(t), "udp", l.Addr().String(), ctls, nil)
+		var te *TransportError
+		if err != nil && !(errors.As(err, &te) && te.Code == ConnectionRefused) {
+			t.Fatalf("Dial after the flood: %v", err)
+		}
+	}
+	defer c.Close()
+	if got, err := echo(testCtx(t), c, []byte("still here")); err != nil || string(got) != "still here" {
+		t.Fatalf("echo = %q, %v", got, err)
+	}
+	if st := l.mux.Stats(); st.Accepted == 0 {
+		t.Errorf("mux stats %+v: no bogus Initial reached Accept", st)
+	}
+	// Only the real session remains.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		l.mu.Lock()
+		n := len(l.sessions)
+		l.mu.Unlock()
+		if n == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("listener holds %d sessions, want 1", n)
+		}
+		runtime.Gosched()
+	}
 }

@@ -119,6 +119,14 @@ func (s *Session) run(first *mux.Datagram) {
 	if first != nil {
 		s.conn.Receive(first.Data, first.From, time.Now())
 		first.Release()
+		if s.conn.Stats().PacketsReceived == 0 {
+			// Nothing in the datagram that created this server session
+			// opened with the Initial keys: it was garbage dressed as an
+			// Initial. End the session without a word, rather than let
+			// it hold an accept slot until the idle timeout.
+			s.conn.CloseWithTransportError(wire.ProtocolViolation, "", time.Now())
+			return
+		}
 	}
 	for {
 		s.flush()
