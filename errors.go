@@ -102,6 +102,14 @@ var (
 // net.ErrClosed with errors.Is.
 var ErrListenerClosed = fmt.Errorf("quic: listener closed: %w", net.ErrClosed)
 
+// ErrNotReadable and ErrNotWritable are returned by Read on a
+// unidirectional stream this side opened and by Write on one the peer
+// opened.
+var (
+	ErrNotReadable = core.ErrNotReadable
+	ErrNotWritable = core.ErrNotWritable
+)
+
 // errSocketClosed ends sessions whose socket failed or closed underneath.
 var errSocketClosed = fmt.Errorf("quic: socket closed: %w", net.ErrClosed)
 

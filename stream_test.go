@@ -119,8 +119,8 @@ func TestUniStreams(t *testing.T) {
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.Read(make([]byte, 1)); err == nil {
-		t.Error("Read on a send-only stream succeeded")
+	if _, err := st.Read(make([]byte, 1)); !errors.Is(err, ErrNotReadable) {
+		t.Errorf("Read on a send-only stream = %v; want ErrNotReadable", err)
 	}
 	sst, err := s.AcceptUniStream(testCtx(t))
 	if err != nil {
@@ -133,8 +133,8 @@ func TestUniStreams(t *testing.T) {
 	if err != nil || string(got) != "one way" {
 		t.Errorf("ReadAll = %q, %v", got, err)
 	}
-	if _, err := sst.Write([]byte("x")); err == nil {
-		t.Error("Write on a receive-only stream succeeded")
+	if _, err := sst.Write([]byte("x")); !errors.Is(err, ErrNotWritable) {
+		t.Errorf("Write on a receive-only stream = %v; want ErrNotWritable", err)
 	}
 }
 
