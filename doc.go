@@ -1,8 +1,14 @@
 // Package quic is quince, an implementation of QUIC (RFC 9000, RFC 9001,
-// RFC 9002; versions 1 and 2) for Go programs.
+// RFC 9002; versions 1 and 2) for Go programs, used the way net.Listen and
+// net.Dial are.
 //
-// The connection state machine lives in internal/core, a sans-I/O core that
-// takes datagrams and the time in and gives datagrams and deadlines out.
-// The public API that puts it on UDP sockets (Listen, Dial, Session, Stream)
-// is being built; see README.md for what works today.
+// A server calls Listen and then Accept for each new Session; a client calls
+// Dial (or a Dialer's DialContext). A Session carries Streams, opened with
+// OpenStream and taken with AcceptStream; a Stream is a net.Conn. Errors are
+// typed (*TransportError, *ApplicationError, *StreamError, ErrIdleTimeout,
+// ErrStatelessReset) and work with errors.As and errors.Is.
+//
+// Underneath, each Session is one goroutine that owns a sans-I/O connection
+// (internal/core): datagrams and the time go in, datagrams and deadlines come
+// out. internal/mux shares one UDP socket among many sessions.
 package quic
