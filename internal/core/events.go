@@ -14,6 +14,10 @@ const (
 	// EventStreamWritable: StreamWrite on StreamID may take more, or will
 	// now report an error (the peer sent STOP_SENDING).
 	EventStreamWritable
+	// EventStreamStopped: the peer sent STOP_SENDING on StreamID with
+	// Code; the core answers with RESET_STREAM and may forget the stream's
+	// send part soon after, so this event is the lasting record of the code.
+	EventStreamStopped
 	// EventStreamsAvailable: the peer raised its stream limit; OpenStream
 	// may succeed now.
 	EventStreamsAvailable
@@ -29,6 +33,7 @@ const (
 type Event struct {
 	Kind     EventKind
 	StreamID int64
+	Code     uint64 // EventStreamStopped: the peer's application error code
 	ConnID   []byte
 }
 
@@ -42,7 +47,7 @@ type eventQueue struct {
 func (q *eventQueue) push(e Event) {
 	if n := len(q.q); n > q.head {
 		last := q.q[n-1]
-		if last.Kind == e.Kind && last.StreamID == e.StreamID && e.ConnID == nil {
+		if last.Kind == e.Kind && last.StreamID == e.StreamID && last.Code == e.Code && e.ConnID == nil {
 			return
 		}
 	}

@@ -346,6 +346,7 @@ func (ss *streamSet) onStopSending(f *wire.StopSendingFrame) error {
 		s.resetOwed = true
 		ss.queue(s)
 	}
+	ss.c.events.push(Event{Kind: EventStreamStopped, StreamID: id, Code: f.Code})
 	ss.c.events.push(Event{Kind: EventStreamWritable, StreamID: id})
 	return nil
 }
