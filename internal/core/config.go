@@ -46,8 +46,10 @@ type Config struct {
 	// (RFC 9000, Section 13.2.1). Default 25ms.
 	MaxAckDelay time.Duration
 
-	// MaxDatagramSize is the largest UDP payload this endpoint sends.
-	// Default and minimum 1200 (RFC 9000, Section 14).
+	// MaxDatagramSize is the largest UDP payload this endpoint sends once
+	// path MTU discovery has confirmed the path carries it; every
+	// connection starts at 1200 (RFC 9000, Section 14). Default 1452;
+	// 1200 turns path MTU discovery off.
 	MaxDatagramSize int
 
 	// KeyUpdateInterval, if not zero, starts a key update after this many
@@ -72,6 +74,7 @@ const (
 	defaultMaxStreamWriteBuffer = 1 << 20
 	defaultMaxAckDelay          = 25 * time.Millisecond
 	minDatagramSize             = 1200
+	defaultMaxDatagramSize      = 1452
 
 	// maxReceiveDatagram is the largest UDP payload this endpoint accepts,
 	// advertised as max_udp_payload_size (RFC 9000, Section 18.2); the mux
@@ -119,8 +122,13 @@ func (c *Config) withDefaults() Config {
 	if d.MaxAckDelay == 0 {
 		d.MaxAckDelay = defaultMaxAckDelay
 	}
-	if d.MaxDatagramSize < minDatagramSize {
+	switch {
+	case d.MaxDatagramSize == 0:
+		d.MaxDatagramSize = defaultMaxDatagramSize
+	case d.MaxDatagramSize < minDatagramSize:
 		d.MaxDatagramSize = minDatagramSize
+	case d.MaxDatagramSize > maxReceiveDatagram:
+		d.MaxDatagramSize = maxReceiveDatagram
 	}
 	return d
 }

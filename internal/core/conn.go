@@ -72,6 +72,7 @@ type Conn struct {
 	lossTimer     time.Time // when the loss detection timer fires; zero if unset
 	probesToSend  int       // ack-eliciting probe packets owed after a PTO
 	maxDatagram   int       // largest datagram this endpoint sends now
+	pmtu          pmtuState // path MTU discovery
 
 	// Flow control and streams (RFC 9000, Sections 2-4).
 	streams streamSet

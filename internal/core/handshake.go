@@ -206,12 +206,8 @@ func (c *Conn) handlePeerParams(b []byte) error {
 	if p.MaxIdleTimeout > 0 && p.MaxIdleTimeout < c.idleTimeout {
 		c.idleTimeout = p.MaxIdleTimeout
 	}
-	if p.MaxUDPPayloadSize < uint64(c.cfg.MaxDatagramSize) {
-		c.maxDatagram = max(minDatagramSize, int(p.MaxUDPPayloadSize))
-	} else {
-		c.maxDatagram = c.cfg.MaxDatagramSize
-	}
-	c.cc.SetMaxDatagramSize(c.maxDatagram)
+	// Datagrams stay at 1,200 bytes until path MTU discovery finds more
+	// (pmtud.go); the peer's max_udp_payload_size caps the search.
 	c.streams.onPeerParams(p)
 	if p.HasStatelessResetToken {
 		c.connIDs.setPeerResetToken(p.StatelessResetToken)

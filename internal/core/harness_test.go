@@ -68,6 +68,7 @@ type linkConfig struct {
 	loss      float64       // probability a datagram is dropped
 	duplicate float64       // probability a datagram is delivered twice
 	corrupt   float64       // probability one byte of a datagram is flipped
+	mtu       int           // datagrams larger than this are dropped; 0: no limit
 }
 
 type datagram struct {
@@ -159,6 +160,10 @@ func (p *testPair) transmit(toServer bool, d []byte) {
 	}
 	p.trace = append(p.trace, traceLine(p.now, toServer, len(d)))
 	if p.onDatagram != nil && !p.onDatagram(toServer, d) {
+		p.dropped++
+		return
+	}
+	if p.link.mtu > 0 && len(d) > p.link.mtu {
 		p.dropped++
 		return
 	}

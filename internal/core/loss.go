@@ -131,6 +131,9 @@ func (c *Conn) onPacketAcked(s *space, p *sentPacket, now time.Time) {
 		}
 		c.cc.OnPacketAcked(now, p.sentAt, p.size, &c.rtt, c.appLimited())
 	}
+	if p.pmtuProbe {
+		c.onPMTUProbeAcked(p.size)
+	}
 	for i := range p.frames {
 		f := &p.frames[i]
 		switch f.kind {
@@ -191,6 +194,15 @@ func (c *Conn) detectLostPackets(s *space, now time.Time, ackedLow int64) {
 			continue
 		}
 		// Lost.
+		if p.pmtuProbe {
+			// Not a congestion signal (RFC 8899, Section 4.4).
+			c.bytesInFlight -= p.size
+			s.inFlightAckEliciting--
+			c.onPMTUProbeLost()
+			s.sent.packets[i] = nil
+			s.sent.release(p)
+			continue
+		}
 		c.stats.PacketsLost++
 		if p.inFlight {
 			c.bytesInFlight -= p.size

@@ -63,6 +63,14 @@ func (c *Conn) Send(buf []byte, now time.Time) (n int, to netip.AddrPort) {
 		}
 	}
 
+	if sendData {
+		if size := c.pmtuProbeSize(len(buf)); size > 0 {
+			n := c.sendPMTUProbe(buf, size, now)
+			c.pacer.OnPacketSent(now, n, c.cc.Window(), c.rtt.Smoothed)
+			return n, c.peerAddr
+		}
+	}
+
 	var pkts [numSpaces]builtPacket
 	np := 0
 	b := buf[:0]

@@ -44,6 +44,7 @@ type sentPacket struct {
 	size         int
 	ackEliciting bool
 	inFlight     bool
+	pmtuProbe    bool // a path MTU probe (pmtud.go)
 	frames       []sentFrame
 }
 

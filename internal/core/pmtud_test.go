@@ -1,0 +1,49 @@
+package core
+
+import (
+	"testing"
+	"time"
+)
+
+// TestPMTUDiscovery checks that datagrams grow to the largest probe size the
+// link carries, that lost probes cost no congestion response, and that a
+// link that carries only 1,200 bytes keeps the connection at 1,200.
+func TestPMTUDiscovery(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		mtu      int // 0: no limit
+		localMax int // Config.MaxDatagramSize; 0: default
+		want     int
+	}{
+		{"unlimited", 0, 0, 1452},
+		{"mtu1400", 1400, 0, 1400},
+		{"mtu1350", 1350, 0, 1350},
+		{"mtu1300", 1300, 0, 1280},
+		{"mtu1200", 1200, 0, 1200},
+		{"disabled", 0, 1200, 1200},
+		{"local1400", 0, 1400, 1400},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := &Config{MaxDatagramSize: tc.localMax}
+			p := newTestPair(t, 3, linkConfig{delay: 10 * time.Millisecond, mtu: tc.mtu}, cfg, &Config{MaxDatagramSize: tc.localMax})
+			p.handshake()
+			tr := newTransfer(p, []int{4 << 20}, 1)
+			if !p.run(10*time.Minute, tr.done) {
+				t.Fatalf("transfer did not finish: %v %v", p.client.Err(), p.serverErr())
+			}
+			tr.check(t)
+			for _, c := range []*Conn{p.client, p.server} {
+				st := c.Stats()
+				if st.MaxDatagramSize != tc.want {
+					t.Errorf("client=%v: datagram size %d; want %d", c.IsClient(), st.MaxDatagramSize, tc.want)
+				}
+				if st.PacketsLost != 0 {
+					t.Errorf("client=%v: %d packets counted lost on a lossless link; lost probes must not count", c.IsClient(), st.PacketsLost)
+				}
+			}
+			if tc.mtu > 0 && p.dropped == 0 && tc.want < 1452 && tc.localMax == 0 {
+				t.Errorf("no probe was dropped by the %d-byte link; the test proves nothing", tc.mtu)
+			}
+		})
+	}
+}
