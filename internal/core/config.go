@@ -52,6 +52,9 @@ type Config struct {
 	// 1200 turns path MTU discovery off.
 	MaxDatagramSize int
 
+	// Congestion selects the congestion controller. Default CUBIC.
+	Congestion CongestionAlgorithm
+
 	// KeyUpdateInterval, if not zero, starts a key update after this many
 	// packets sealed with one key. The AEAD confidentiality limit
 	// (RFC 9001, Section 6.6) always applies. Mainly for tests.
@@ -63,6 +66,16 @@ type Config struct {
 	// per connection.
 	StatelessResetKey *[32]byte
 }
+
+// CongestionAlgorithm names a congestion controller.
+type CongestionAlgorithm uint8
+
+const (
+	// CongestionCubic is CUBIC (RFC 9438), the default.
+	CongestionCubic CongestionAlgorithm = iota
+	// CongestionNewReno is NewReno as RFC 9002, Section 7 describes it.
+	CongestionNewReno
+)
 
 const (
 	defaultMaxIdleTimeout       = 30 * time.Second

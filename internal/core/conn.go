@@ -210,7 +210,12 @@ func newConn(cfg *Config, isClient bool, peer netip.AddrPort, now time.Time) *Co
 	c.version = c.cfg.Versions[0]
 	c.maxDatagram = minDatagramSize
 	c.rtt = recovery.NewRTT(0)
-	c.cc = congestion.NewNewReno(c.maxDatagram)
+	switch c.cfg.Congestion {
+	case CongestionNewReno:
+		c.cc = congestion.NewNewReno(c.maxDatagram)
+	default:
+		c.cc = congestion.NewCubic(c.maxDatagram)
+	}
 	c.pacer = congestion.NewPacer(c.maxDatagram)
 	for i := range c.spaces {
 		c.spaces[i].init(spaceID(i))

@@ -50,6 +50,7 @@ func (c *Conn) onAckFrame(s *space, f *wire.AckFrame, now time.Time) error {
 		ackElicitingSeen bool
 		minAckedPN       int64 = -1
 	)
+	appLimited := c.appLimited(c.bytesInFlight)
 	ri := 0
 	for i := len(s.sent.packets) - 1; i >= 0 && ri < len(f.Ranges); i-- {
 		p := s.sent.packets[i]
@@ -69,7 +70,7 @@ func (c *Conn) onAckFrame(s *space, f *wire.AckFrame, now time.Time) error {
 			ackElicitingSeen = true
 		}
 		minAckedPN = p.pn
-		c.onPacketAcked(s, p, now)
+		c.onPacketAcked(s, p, appLimited, now)
 		s.sent.packets[i] = nil
 		s.sent.release(p)
 	}
@@ -123,13 +124,13 @@ func (c *Conn) peerMaxAckDelay() time.Duration {
 }
 
 // onPacketAcked releases what packet p carried.
-func (c *Conn) onPacketAcked(s *space, p *sentPacket, now time.Time) {
+func (c *Conn) onPacketAcked(s *space, p *sentPacket, appLimited bool, now time.Time) {
 	if p.inFlight {
 		c.bytesInFlight -= p.size
 		if p.ackEliciting {
 			s.inFlightAckEliciting--
 		}
-		c.cc.OnPacketAcked(now, p.sentAt, p.size, &c.rtt, c.appLimited())
+		c.cc.OnPacketAcked(now, p.sentAt, p.size, &c.rtt, appLimited)
 	}
 	if p.pmtuProbe {
 		c.onPMTUProbeAcked(p.size)
@@ -150,10 +151,20 @@ func (c *Conn) onPacketAcked(s *space, p *sentPacket, now time.Time) {
 	}
 }
 
-// appLimited reports whether the sender is using less than its congestion
-// window, so the window should not grow (RFC 9002, Section 7.8).
-func (c *Conn) appLimited() bool {
-	return c.bytesInFlight+c.maxDatagram < c.cc.Window()
+// appLimited reports whether the sender was not using its congestion window
+// when it had priorInFlight bytes in flight, so the window should not grow
+// (RFC 9002, Section 7.8). Being within a few datagrams of the window, or
+// past half of it in slow start, counts as using it: pacing keeps the
+// sender a little below the window even when it has data.
+func (c *Conn) appLimited(priorInFlight int) bool {
+	cwnd := c.cc.Window()
+	if priorInFlight >= cwnd {
+		return false
+	}
+	if c.cc.InSlowStart() && priorInFlight > cwnd/2 {
+		return false
+	}
+	return cwnd-priorInFlight > 3*c.maxDatagram
 }
 
 // detectLostPackets declares packets lost by the packet and time thresholds
