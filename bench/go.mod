@@ -7,10 +7,8 @@ replace github.com/quince-go/quic => ..
 require (
 	github.com/quic-go/quic-go v0.65.0
 	github.com/quince-go/quic v0.0.0-00010101000000-000000000000
+	golang.org/x/crypto v0.59.0
+	golang.org/x/net v0.62.0
 )
 
-require (
-	golang.org/x/crypto v0.59.0 // indirect
-	golang.org/x/net v0.62.0 // indirect
-	golang.org/x/sys v0.50.0 // indirect
-)
+require golang.org/x/sys v0.50.0 // indirect
