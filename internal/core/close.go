@@ -49,6 +49,11 @@ type ConnError struct {
 	// StatelessReset is set when the peer sent a stateless reset
 	// (RFC 9000, Section 10.3).
 	StatelessReset bool
+	// VersionNegotiation is set when a client ended because the server's
+	// Version Negotiation packet offered no version it speaks
+	// (RFC 9368, Section 2.1); Versions is the server's list.
+	VersionNegotiation bool
+	Versions           []uint32
 }
 
 func (e *ConnError) Error() string {
@@ -57,6 +62,8 @@ func (e *ConnError) Error() string {
 		return "quic: connection closed by idle timeout"
 	case e.StatelessReset:
 		return "quic: connection reset by peer (stateless reset)"
+	case e.VersionNegotiation:
+		return "quic: version negotiation failed: " + e.Reason
 	}
 	who := "local"
 	if e.Remote {

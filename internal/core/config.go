@@ -65,6 +65,13 @@ type Config struct {
 	// a key can reset each other's connections after a restart. Default: random
 	// per connection.
 	StatelessResetKey *[32]byte
+
+	// TokenKey, on a server, seals the address validation token it gives
+	// the client in a NEW_TOKEN frame once the handshake is confirmed
+	// (RFC 9000, Section 8.1.3), for the client's next connection. The
+	// mux opens such tokens with internal/token and the same key. Nil: no
+	// NEW_TOKEN is sent.
+	TokenKey *[32]byte
 }
 
 // CongestionAlgorithm names a congestion controller.

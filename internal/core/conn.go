@@ -56,6 +56,27 @@ type Conn struct {
 	origDstConnID      []byte // the client's first destination connection ID
 	retrySrcConnID     []byte
 
+	// Version negotiation (RFC 9368, version.go) and Retry (retry.go).
+	vn versionState
+	// initialDstConnID is the destination connection ID of the client's
+	// Initial packets, from which Initial keys come (RFC 9001, Section
+	// 5.2): the original one, or the Retry's source connection ID.
+	initialDstConnID []byte
+	// token is the Token field of a client's Initial packets: from
+	// ClientOptions.Token or from a Retry (RFC 9000, Section 8.1).
+	token []byte
+	// retried: a client processed a Retry (RFC 9000, Section 17.2.5.2).
+	retried bool
+	// newToken is the server's NEW_TOKEN token (RFC 9000, Section 8.1.3);
+	// newTokenOwed says it still has to be sent.
+	newToken     []byte
+	newTokenOwed bool
+	// tokensSeen counts the client's NEW_TOKEN frames, of which only the
+	// first few are surfaced as events.
+	tokensSeen int
+	// rejectToken: a server closes with INVALID_TOKEN on the first Initial.
+	rejectToken bool
+
 	// Anti-amplification (RFC 9000, Section 8.1): until the peer's address
 	// is validated, a server sends at most three times what it received.
 	addressValidated bool
@@ -120,6 +141,12 @@ type ClientOptions struct {
 	// SrcConnID is the connection ID the server sends to; 0 to 20 bytes.
 	// 8 random bytes when nil.
 	SrcConnID []byte
+	// Token goes in the Token field of the client's Initial packets: one
+	// the server gave in a NEW_TOKEN frame on an earlier connection of the
+	// same QUIC version (RFC 9000, Section 8.1.3; RFC 9369, Section 5), so
+	// that the server can skip the Retry. It is dropped if Version
+	// Negotiation changes the version.
+	Token []byte
 }
 
 // ServerOptions describe the client's first Initial that created a server
@@ -138,6 +165,17 @@ type ServerOptions struct {
 	// AddressValidated says the client's address is already validated, for
 	// instance by a Retry token, lifting the anti-amplification limit.
 	AddressValidated bool
+	// Version is the QUIC version of the client's first Initial. Zero: the
+	// version of the first Initial passed to Receive. The server may then
+	// upgrade the connection to a compatible version it prefers
+	// (RFC 9368, Section 2.3).
+	Version uint32
+	// InvalidToken says the client's Initial carried a Retry token that
+	// failed validation: the connection is closed at once with
+	// INVALID_TOKEN, as RFC 9000, Section 8.1.2 recommends. (An invalid
+	// NEW_TOKEN token only means the address is not validated; Section
+	// 8.1.3.)
+	InvalidToken bool
 }
 
 // ConnIDLen is the length of the connection IDs quince issues. The mux reads
@@ -164,14 +202,24 @@ func NewClient(cfg *Config, opts ClientOptions, now time.Time) (*Conn, error) {
 	} else if len(scid) > wire.MaxConnIDLen {
 		return nil, fmt.Errorf("quic: source connection ID is %d bytes; at most 20", len(scid))
 	}
-	c := newConn(cfg, true, opts.PeerAddr, now)
-	c.origDstConnID = clone(dcid)
-	c.addressValidated = true // a client never limits itself
-	c.connIDs.init(c, clone(scid), clone(dcid))
+	c := new(Conn)
+	c.init(cfg, true, opts.PeerAddr, now)
+	c.startClient(clone(scid), clone(dcid), clone(opts.Token))
 	if err := c.startTLS(); err != nil {
 		return nil, err
 	}
 	return c, nil
+}
+
+// startClient sets up a client's connection IDs and token; a client
+// restarting after Version Negotiation (version.go) does it again.
+func (c *Conn) startClient(scid, dcid, token []byte) {
+	c.origDstConnID = dcid
+	c.initialDstConnID = dcid
+	c.token = token
+	c.addressValidated = true // a client never limits itself
+	c.connIDs.init(c, scid, dcid)
+	c.vn.initClient(c.version)
 }
 
 // NewServer creates the server side of a connection from a client's first
@@ -188,10 +236,25 @@ func NewServer(cfg *Config, opts ServerOptions, now time.Time) (*Conn, error) {
 	if scid == nil {
 		scid = randomBytes(ConnIDLen)
 	}
-	c := newConn(cfg, false, opts.PeerAddr, now)
+	if opts.Version != 0 && !wire.IsSupportedVersion(opts.Version) {
+		return nil, fmt.Errorf("quic: unsupported QUIC version 0x%08x", opts.Version)
+	}
+	c := new(Conn)
+	c.init(cfg, false, opts.PeerAddr, now)
 	c.origDstConnID = clone(opts.OrigDstConnID)
 	c.retrySrcConnID = clone(opts.RetrySrcConnID)
+	// RFC 9000, Section 17.2.5.2: after a Retry, the client's Initials go
+	// to the Retry's source connection ID, and their keys come from it.
+	c.initialDstConnID = c.origDstConnID
+	if c.retrySrcConnID != nil {
+		c.initialDstConnID = c.retrySrcConnID
+	}
 	c.addressValidated = opts.AddressValidated
+	c.rejectToken = opts.InvalidToken
+	if opts.Version != 0 {
+		c.version = opts.Version
+	}
+	c.vn.initServer(c.version, opts.Version != 0)
 	// The peer's connection ID is learned from its first Initial.
 	c.connIDs.init(c, clone(scid), nil)
 	if err := c.startTLS(); err != nil {
@@ -200,16 +263,25 @@ func NewServer(cfg *Config, opts ServerOptions, now time.Time) (*Conn, error) {
 	return c, nil
 }
 
-func newConn(cfg *Config, isClient bool, peer netip.AddrPort, now time.Time) *Conn {
-	c := &Conn{
-		cfg:          cfg.withDefaults(),
-		isClient:     isClient,
-		peerAddr:     peer,
-		lastActivity: now,
-	}
+// init sets up a zero Conn.
+func (c *Conn) init(cfg *Config, isClient bool, peer netip.AddrPort, now time.Time) {
+	c.cfg = cfg.withDefaults()
+	c.isClient = isClient
+	c.peerAddr = peer
+	c.lastActivity = now
 	c.version = c.cfg.Versions[0]
 	c.maxDatagram = minDatagramSize
 	c.rtt = recovery.NewRTT(0)
+	c.resetCongestion()
+	for i := range c.spaces {
+		c.spaces[i].init(spaceID(i))
+	}
+	c.idleTimeout = c.cfg.MaxIdleTimeout
+	c.streams.init(c)
+}
+
+// resetCongestion starts congestion control and pacing afresh.
+func (c *Conn) resetCongestion() {
 	switch c.cfg.Congestion {
 	case CongestionNewReno:
 		c.cc = congestion.NewNewReno(c.maxDatagram)
@@ -217,12 +289,7 @@ func newConn(cfg *Config, isClient bool, peer netip.AddrPort, now time.Time) *Co
 		c.cc = congestion.NewCubic(c.maxDatagram)
 	}
 	c.pacer = congestion.NewPacer(c.maxDatagram)
-	for i := range c.spaces {
-		c.spaces[i].init(spaceID(i))
-	}
-	c.idleTimeout = c.cfg.MaxIdleTimeout
-	c.streams.init(c)
-	return c
+	c.pacingUntil = time.Time{}
 }
 
 // IsClient reports whether this is the client side.

@@ -83,6 +83,13 @@ func (s *connIDState) setPeerInitial(id []byte) {
 	s.peerChosen = true
 }
 
+// setPeerProvisional makes id the peer's connection ID until the peer's
+// first Initial names another: a client does this with a Retry's source
+// connection ID (RFC 9000, Section 7.2).
+func (s *connIDState) setPeerProvisional(id []byte) {
+	s.peer = []peerConnID{{seq: 0, id: id}}
+}
+
 // setPeerResetToken records the server's token for its first connection ID
 // (RFC 9000, Section 18.2, stateless_reset_token).
 func (s *connIDState) setPeerResetToken(t [16]byte) {

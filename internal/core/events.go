@@ -27,6 +27,10 @@ const (
 	EventConnIDRetired
 	// EventClosed: the connection is closing; Err says why.
 	EventClosed
+	// EventNewToken: the server sent Token in a NEW_TOKEN frame (RFC 9000,
+	// Section 8.1.3). A client may keep it for its next connection to
+	// this server in this QUIC version (ClientOptions.Token).
+	EventNewToken
 )
 
 // Event is one notification from the connection.
@@ -35,6 +39,7 @@ type Event struct {
 	StreamID int64
 	Code     uint64 // EventStreamStopped: the peer's application error code
 	ConnID   []byte
+	Token    []byte // EventNewToken; the caller may keep it
 }
 
 // eventQueue holds events until the application takes them. Consecutive
@@ -47,7 +52,7 @@ type eventQueue struct {
 func (q *eventQueue) push(e Event) {
 	if n := len(q.q); n > q.head {
 		last := q.q[n-1]
-		if last.Kind == e.Kind && last.StreamID == e.StreamID && last.Code == e.Code && e.ConnID == nil {
+		if last.Kind == e.Kind && last.StreamID == e.StreamID && last.Code == e.Code && e.ConnID == nil && e.Token == nil {
 			return
 		}
 	}

@@ -40,7 +40,7 @@ func (c *Conn) handleFrame(s *space, f wire.Frame, now time.Time) error {
 			// RFC 9000, Section 19.7.
 			return wire.Errorf(wire.ProtocolViolation, wire.FrameNewToken, "NEW_TOKEN from a client")
 		}
-		// Tokens are not used yet.
+		c.onNewToken(f)
 	case *wire.PathChallengeFrame:
 		c.pathResponse, c.pathResponseOwed = f.Data, true
 	case *wire.PathResponseFrame:

@@ -27,17 +27,27 @@ func (c *Conn) startTLS() error {
 	} else {
 		c.tls = tls.QUICServer(qc)
 	}
-	c.localParams = c.makeLocalParams()
-	c.tls.SetTransportParameters(c.localParams.Append(nil))
+	if c.isClient {
+		c.setLocalParams()
+	}
+	// A server sets its parameters when TLS asks for them
+	// (QUICTransportParametersRequired), after it has read the client's:
+	// its version_information names the version it negotiates from them
+	// (RFC 9368, Section 2.3).
 
-	// Initial keys come from the client's first destination connection ID
+	// Initial keys come from the client's destination connection ID
 	// (RFC 9001, Section 5.2).
-	c.installInitialKeys(c.origDstConnID)
+	c.installInitialKeys(c.initialDstConnID)
 
 	if err := c.tls.Start(context.Background()); err != nil {
 		return fmt.Errorf("quic: starting TLS: %w", err)
 	}
 	return c.handleTLSEvents(time.Time{})
+}
+
+func (c *Conn) setLocalParams() {
+	c.localParams = c.makeLocalParams()
+	c.tls.SetTransportParameters(c.localParams.Append(nil))
 }
 
 func (c *Conn) installInitialKeys(dcid []byte) {
@@ -77,6 +87,9 @@ func (c *Conn) makeLocalParams() wire.TransportParameters {
 		p.StatelessResetToken = c.connIDs.local[0].resetToken
 		p.HasStatelessResetToken = true
 	}
+	// RFC 9368, Section 3; RFC 9369, Section 4 requires it of endpoints
+	// that speak version 2.
+	p.VersionInformation = &wire.VersionInformation{Chosen: c.version, Available: c.cfg.Versions}
 	return p
 }
 
@@ -86,6 +99,11 @@ func (c *Conn) handleCrypto(s *space, f *wire.CryptoFrame, now time.Time) error 
 	const maxCryptoBuffer = 64 << 10
 	if f.Offset+uint64(len(f.Data)) > s.cryptoRecv.ReadOffset()+maxCryptoBuffer {
 		return wire.Errorf(wire.CryptoBufferExceeded, wire.FrameCrypto, "%d bytes of CRYPTO data buffered out of order", f.Offset+uint64(len(f.Data))-s.cryptoRecv.ReadOffset())
+	}
+	if c.isClient {
+		// RFC 9369, Section 4: CRYPTO data from the server fixes the
+		// version; no later packet of another version can change it.
+		c.vn.learned = true
 	}
 	if err := s.cryptoRecv.Insert(f.Offset, f.Data, false); err != nil {
 		return withFrameType(err, wire.FrameCrypto)
@@ -134,6 +152,8 @@ func (c *Conn) handleTLSEvents(now time.Time) error {
 			if err := c.handlePeerParams(e.Data); err != nil {
 				return err
 			}
+		case tls.QUICTransportParametersRequired:
+			c.setLocalParams()
 		case tls.QUICHandshakeDone:
 			c.onHandshakeComplete(now)
 		case tls.QUICErrorEvent:
@@ -200,6 +220,9 @@ func (c *Conn) handlePeerParams(b []byte) error {
 			return wire.Errorf(wire.TransportParameterError, 0, "retry_source_connection_id does not match")
 		}
 	}
+	if err := c.negotiateVersion(p.VersionInformation); err != nil {
+		return err
+	}
 	c.peerParams = p
 
 	// RFC 9000, Section 10.1: the idle timeout is the smaller of the two.
@@ -225,6 +248,7 @@ func (c *Conn) onHandshakeComplete(now time.Time) {
 		// when it completes; it tells the client with HANDSHAKE_DONE and
 		// drops its Handshake keys (Section 4.9.2).
 		c.handshakeDoneToAck = true
+		c.issueNewToken(now)
 		c.confirmHandshake(now)
 		c.tls.SendSessionTicket(tls.QUICSessionTicketOptions{})
 		c.handleTLSEvents(now)

@@ -100,9 +100,19 @@ type testPair struct {
 	// onDatagram, if set, sees and may modify every datagram before the link
 	// impairs it; returning false drops it.
 	onDatagram func(toServer bool, d []byte) bool
+	// accept, if set, plays the mux for a datagram that arrives before the
+	// server exists: it returns the server's options, or false to drop the
+	// datagram (after answering it with p.transmit, say).
+	accept func(h wire.LongHeader, d []byte) (ServerOptions, bool)
 }
 
 func newTestPair(t testing.TB, seed uint64, link linkConfig, clientCfg, serverCfg *Config) *testPair {
+	return newTestPairWith(t, seed, link, clientCfg, serverCfg, ClientOptions{})
+}
+
+// newTestPairWith is newTestPair with client options beyond the fixed
+// address and connection IDs.
+func newTestPairWith(t testing.TB, seed uint64, link linkConfig, clientCfg, serverCfg *Config, copts ClientOptions) *testPair {
 	if clientCfg == nil {
 		clientCfg = &Config{}
 	}
@@ -123,11 +133,10 @@ func newTestPair(t testing.TB, seed uint64, link linkConfig, clientCfg, serverCf
 		serverConfig: serverCfg,
 		buf:          make([]byte, 65536),
 	}
-	c, err := NewClient(clientCfg, ClientOptions{
-		PeerAddr:  serverAddr,
-		DstConnID: []byte{1, 2, 3, 4, 5, 6, 7, 8},
-		SrcConnID: []byte{0xc, 0xc, 0xc, 0xc, 0xc, 0xc, 0xc, 0xc},
-	}, p.now)
+	copts.PeerAddr = serverAddr
+	copts.DstConnID = []byte{1, 2, 3, 4, 5, 6, 7, 8}
+	copts.SrcConnID = []byte{0xc, 0xc, 0xc, 0xc, 0xc, 0xc, 0xc, 0xc}
+	c, err := NewClient(clientCfg, copts, p.now)
 	if err != nil {
 		t.Fatalf("NewClient: %v", err)
 	}
@@ -228,8 +237,16 @@ func (p *testPair) startServer(d []byte) {
 		return
 	}
 	opts := p.serverOpts
+	if p.accept != nil {
+		var ok bool
+		if opts, ok = p.accept(h, d); !ok {
+			return
+		}
+	}
 	opts.PeerAddr = clientAddr
-	opts.OrigDstConnID = append([]byte(nil), h.DstConnID...)
+	if opts.OrigDstConnID == nil {
+		opts.OrigDstConnID = append([]byte(nil), h.DstConnID...)
+	}
 	if opts.SrcConnID == nil {
 		opts.SrcConnID = []byte{0x5, 0x5, 0x5, 0x5, 0x5, 0x5, 0x5, 0x5}
 	}

@@ -144,6 +144,8 @@ func (c *Conn) onPacketAcked(s *space, p *sentPacket, appLimited bool, now time.
 			s.cryptoSend.OnAcked(f.offset, int(f.n), false)
 		case sentHandshakeDone:
 			c.handshakeDoneToAck = false
+		case sentNewToken:
+			c.newToken = nil
 		default:
 			c.streams.onFrameAcked(f)
 			c.connIDs.onFrameAcked(f)
@@ -264,6 +266,9 @@ func (c *Conn) onFramesLost(s *space, p *sentPacket) {
 			s.cryptoSend.OnLost(f.offset, int(f.n), false)
 		case sentHandshakeDone:
 			c.handshakeDoneSent = false // send it again
+		case sentNewToken:
+			// RFC 9000, Section 13.3: the same token again.
+			c.newTokenOwed = c.newToken != nil
 		default:
 			c.streams.onFrameLost(f)
 			c.connIDs.onFrameLost(f)
@@ -417,6 +422,9 @@ func (c *Conn) discardSpace(s *space, now time.Time) {
 	s.ackDeadline = time.Time{}
 	s.pingOwed = false
 	s.discarded = true
+	if s.id == spaceInitial {
+		c.vn.origRead = nil
+	}
 	c.ptoCount = 0
 	c.setLossDetectionTimer(now)
 }

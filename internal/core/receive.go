@@ -57,9 +57,17 @@ func (c *Conn) receivePacket(pkt, datagram []byte, first bool, from netip.AddrPo
 	if pkt[0]&0x80 == 0 {
 		return c.receive1RTT(pkt, datagram, from, now)
 	}
+	if len(pkt) >= 5 && pkt[1]|pkt[2]|pkt[3]|pkt[4] == 0 {
+		c.receiveVersionNegotiation(pkt, now)
+		return nil
+	}
 	h, err := wire.ParseLongHeader(pkt)
-	if err != nil || h.Version != c.version {
+	if err != nil {
 		c.stats.PacketsDropped++
+		return nil
+	}
+	if h.Type == wire.PacketRetry {
+		c.receiveRetry(&h, pkt, now)
 		return nil
 	}
 	var s *space
@@ -81,19 +89,20 @@ func (c *Conn) receivePacket(pkt, datagram []byte, first bool, from netip.AddrPo
 	case wire.PacketHandshake:
 		s, pt = &c.spaces[spaceHandshake], wire.PacketHandshake
 	default:
-		// 0-RTT and Retry are not supported yet; drop.
+		// 0-RTT is not supported yet; drop.
 		c.stats.PacketsDropped++
 		return nil
 	}
-	if !c.connIDs.isLocal(h.DstConnID) && !(!c.isClient && bytes.Equal(h.DstConnID, c.origDstConnID)) {
+	if !c.connIDs.isLocal(h.DstConnID) && !(!c.isClient && bytes.Equal(h.DstConnID, c.initialDstConnID)) {
 		c.stats.PacketsDropped++
 		return nil
 	}
-	if s.readKeys == nil || s.discarded {
+	keys, switchTo := c.readKeysFor(&h, s)
+	if keys == nil || s.discarded {
 		c.stats.PacketsDropped++
 		return nil
 	}
-	pnLen, err := s.readKeys.Header.RemoveHeaderProtection(pkt, h.PacketNumberOffset)
+	pnLen, err := keys.Header.RemoveHeaderProtection(pkt, h.PacketNumberOffset)
 	if err != nil {
 		c.stats.PacketsDropped++
 		return nil
@@ -104,7 +113,7 @@ func (c *Conn) receivePacket(pkt, datagram []byte, first bool, from netip.AddrPo
 		c.stats.PacketsDropped++
 		return nil
 	}
-	payload, err := s.readKeys.Packet.Open(pkt, hdrLen, uint64(pn))
+	payload, err := keys.Packet.Open(pkt, hdrLen, uint64(pn))
 	if err != nil {
 		c.stats.PacketsDropped++
 		return nil
@@ -112,6 +121,11 @@ func (c *Conn) receivePacket(pkt, datagram []byte, first bool, from netip.AddrPo
 	if err := wire.CheckLongHeaderReservedBits(pkt[0]); err != nil {
 		return wire.Errorf(wire.ProtocolViolation, 0, "reserved header bits are not zero")
 	}
+	if switchTo != 0 {
+		// RFC 9369, Section 4: the server upgraded the connection.
+		c.followVersion(switchTo)
+	}
+	c.vn.fixed = true
 
 	// The first packet from the peer names its connection ID
 	// (RFC 9000, Section 7.2).
@@ -121,6 +135,12 @@ func (c *Conn) receivePacket(pkt, datagram []byte, first bool, from netip.AddrPo
 		// The client switches to the server's chosen connection ID with the
 		// server's first Initial.
 		c.connIDs.setPeerInitial(h.SrcConnID)
+	}
+	if c.rejectToken {
+		// RFC 9000, Section 8.1.2: an invalid Retry token closes the
+		// connection at once.
+		c.rejectToken = false
+		return wire.Errorf(wire.InvalidToken, 0, "invalid Retry token")
 	}
 	if s.id == spaceHandshake && !c.isClient {
 		// RFC 9000, Section 8.1: a Handshake packet proves the client got

@@ -265,12 +265,17 @@ func (c *Conn) appendHeader(b []byte, p *builtPacket) []byte {
 		return b
 	}
 	typ := wire.PacketInitial
+	var token []byte
 	if p.s.id == spaceHandshake {
 		typ = wire.PacketHandshake
+	} else if c.isClient {
+		// RFC 9000, Section 17.2.2: a client's Initials carry its token.
+		token = c.token
 	}
 	b, p.lengthOffset, p.pnOffset = wire.AppendLongHeader(b, wire.LongHeaderFields{
 		Type: typ, Version: c.version,
 		DstConnID: c.connIDs.peerID(), SrcConnID: c.connIDs.local[0].id,
+		Token:        token,
 		PacketNumber: p.pn, PacketNumberLen: p.pnLen,
 	})
 	return b
@@ -360,7 +365,7 @@ func (c *Conn) appendFrames(w *frameWriter, s *space, now time.Time) {
 // appControlOwed reports whether connection-level control frames wait.
 func (c *Conn) appControlOwed() bool {
 	ss := &c.streams
-	return c.handshakeDoneToAck && !c.handshakeDoneSent || c.pathResponseOwed || ss.maxDataOwed ||
+	return c.handshakeDoneToAck && !c.handshakeDoneSent || c.newTokenOwed || c.pathResponseOwed || ss.maxDataOwed ||
 		ss.maxStreamsBidiOwed || ss.maxStreamsUniOwed || ss.blockedOwed ||
 		ss.blockedBidiOwed || ss.blockedUniOwed || c.connIDsOwed()
 }
@@ -384,6 +389,11 @@ func (c *Conn) appendControlFrames(w *frameWriter) {
 	if c.handshakeDoneToAck && !c.handshakeDoneSent {
 		if w.add(stash(&c.out.handshakeDone, wire.HandshakeDoneFrame{}), sentFrame{kind: sentHandshakeDone}) {
 			c.handshakeDoneSent = true
+		}
+	}
+	if c.newTokenOwed {
+		if w.add(stash(&c.out.newToken, wire.NewTokenFrame{Token: c.newToken}), sentFrame{kind: sentNewToken}) {
+			c.newTokenOwed = false
 		}
 	}
 	if c.pathResponseOwed {
@@ -626,6 +636,7 @@ type outFrames struct {
 	maxStreamData      wire.MaxStreamDataFrame
 	maxStreams         wire.MaxStreamsFrame
 	newConnectionID    wire.NewConnectionIDFrame
+	newToken           wire.NewTokenFrame
 	pathResponse       wire.PathResponseFrame
 	resetStream        wire.ResetStreamFrame
 	retireConnectionID wire.RetireConnectionIDFrame
