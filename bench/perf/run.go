@@ -33,7 +33,11 @@ type Transfer struct {
 	Download int64 // bytes each stream downloads
 }
 
-// RunTransfer dials t.Conns connections from c, runs t.Streams concurrent
+// maxDialing is how many handshakes RunTransfer has in flight at once.
+const maxDialing = 16
+
+// RunTransfer dials t.Conns connections from c (at most 16 handshakes at
+// a time), runs t.Streams concurrent
 // requests on each, and times the whole, handshakes included.
 func RunTransfer(ctx context.Context, c Client, t Transfer) (Result, error) {
 	conns := max(t.Conns, 1)
@@ -52,12 +56,18 @@ func RunTransfer(ctx context.Context, c Client, t Transfer) (Result, error) {
 		}
 		mu.Unlock()
 	}
+	// Handshakes in flight are bounded: a quic-go server refuses sessions
+	// beyond 32 completed but not yet accepted, which a starved accept loop
+	// reaches when 100 handshakes complete at once on a small machine.
+	dialing := make(chan struct{}, maxDialing)
 	start := time.Now()
 	for range conns {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			dialing <- struct{}{}
 			conn, err := c.Dial(ctx, t.Addr)
+			<-dialing
 			if err != nil {
 				fail(fmt.Errorf("dial: %w", err))
 				return
