@@ -72,6 +72,12 @@ type Config struct {
 	// mux opens such tokens with internal/token and the same key. Nil: no
 	// NEW_TOKEN is sent.
 	TokenKey *[32]byte
+
+	// MaxDatagramFrameSize is advertised as max_datagram_frame_size: the
+	// largest DATAGRAM frame this endpoint accepts (RFC 9221, Section 3).
+	// 0, the default, refuses datagrams; 65535 accepts any that fits a
+	// packet.
+	MaxDatagramFrameSize uint64
 }
 
 // CongestionAlgorithm names a congestion controller.

@@ -106,6 +106,9 @@ type Conn struct {
 
 	events eventQueue
 
+	// Datagrams (RFC 9221, datagram.go) to send and received.
+	datagramsOut, datagramsIn datagramQueue
+
 	// pathResponse answers a PATH_CHALLENGE (RFC 9000, Section 8.2.2).
 	pathResponse     [8]byte
 	pathResponseOwed bool
@@ -297,6 +300,10 @@ func (c *Conn) IsClient() bool { return c.isClient }
 
 // Version is the QUIC version in use.
 func (c *Conn) Version() uint32 { return c.version }
+
+// Retried reports whether a client processed a Retry from the server
+// (RFC 9000, Section 17.2.5), or a server was created after one.
+func (c *Conn) Retried() bool { return c.retried || !c.isClient && c.retrySrcConnID != nil }
 
 // PeerAddr is the address datagrams are sent to.
 func (c *Conn) PeerAddr() netip.AddrPort { return c.peerAddr }

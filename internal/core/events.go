@@ -31,6 +31,8 @@ const (
 	// Section 8.1.3). A client may keep it for its next connection to
 	// this server in this QUIC version (ClientOptions.Token).
 	EventNewToken
+	// EventDatagram: datagrams arrived; ReceiveDatagram has them.
+	EventDatagram
 )
 
 // Event is one notification from the connection.

@@ -57,9 +57,7 @@ func (c *Conn) handleFrame(s *space, f wire.Frame, now time.Time) error {
 		// RFC 9001, Section 4.1.2: HANDSHAKE_DONE confirms the handshake.
 		c.confirmHandshake(now)
 	case *wire.DatagramFrame:
-		// RFC 9221, Section 3: a DATAGRAM frame is only allowed if this
-		// endpoint advertised max_datagram_frame_size, which it does not yet.
-		return wire.Errorf(wire.ProtocolViolation, f.Type(), "DATAGRAM frame without max_datagram_frame_size")
+		return c.onDatagramFrame(f)
 	default:
 		return wire.Errorf(wire.FrameEncodingError, f.Type(), "unknown frame")
 	}

@@ -75,6 +75,7 @@ func (c *Conn) makeLocalParams() wire.TransportParameters {
 	p.AckDelayExponent = ackDelayExponent
 	p.ActiveConnectionIDLimit = activeConnIDLimit
 	p.MaxUDPPayloadSize = maxReceiveDatagram
+	p.MaxDatagramFrameSize = c.cfg.MaxDatagramFrameSize
 	p.InitialSourceConnectionID = c.connIDs.local[0].id
 	p.HasInitialSourceConnectionID = true
 	if !c.isClient {

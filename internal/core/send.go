@@ -172,7 +172,7 @@ func (c *Conn) hasDataToSend() bool {
 			return true
 		}
 	}
-	return c.streams.sendQueue.len() > 0 || c.appControlOwed()
+	return c.streams.sendQueue.len() > 0 || c.appControlOwed() || c.handshakeComplete && c.datagramsOut.len() > 0
 }
 
 // appendPacket writes one packet of space s (header and frames) at the end of
@@ -311,7 +311,7 @@ func (c *Conn) spaceHasData(s *space) bool {
 	if s.cryptoSend.HasPending() || s.pingOwed {
 		return true
 	}
-	return s.id == spaceApp && c.handshakeComplete && (c.streams.sendQueue.len() > 0 || c.appControlOwed())
+	return s.id == spaceApp && c.handshakeComplete && (c.streams.sendQueue.len() > 0 || c.appControlOwed() || c.datagramsOut.len() > 0)
 }
 
 // appendAck writes an ACK frame for space s (RFC 9000, Section 13.2).
@@ -358,6 +358,7 @@ func (c *Conn) appendFrames(w *frameWriter, s *space, now time.Time) {
 		s.cryptoSend.MarkSent(off, len(data), false)
 	}
 	if s.id == spaceApp && c.handshakeComplete {
+		c.appendDatagrams(w)
 		c.appendStreamFrames(w)
 	}
 }
@@ -637,6 +638,7 @@ type outFrames struct {
 	maxStreams         wire.MaxStreamsFrame
 	newConnectionID    wire.NewConnectionIDFrame
 	newToken           wire.NewTokenFrame
+	datagram           wire.DatagramFrame
 	pathResponse       wire.PathResponseFrame
 	resetStream        wire.ResetStreamFrame
 	retireConnectionID wire.RetireConnectionIDFrame

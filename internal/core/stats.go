@@ -12,6 +12,10 @@ type Stats struct {
 	PTOCount                         uint64
 	KeyUpdates                       uint64
 	LocalErrors                      uint64
+	// DatagramsSentFrames counts DATAGRAM frames sent; DatagramsDropped
+	// counts datagrams dropped from a full queue or too large for the
+	// path (RFC 9221).
+	DatagramsSentFrames, DatagramsDropped uint64
 
 	// RTT estimates (RFC 9002, Section 5).
 	LatestRTT, MinRTT, SmoothedRTT, RTTVar time.Duration
