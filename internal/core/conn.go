@@ -12,6 +12,10 @@
 //   - streams.go, stream.go: streams and flow control (RFC 9000, Sections 2-4);
 //   - connid.go: connection IDs (RFC 9000, Section 5.1);
 //   - close.go: idle timeout, closing and draining (RFC 9000, Section 10);
+//   - version.go: QUIC versions 1 and 2 and version negotiation (RFC 9368,
+//     RFC 9369);
+//   - retry.go: Retry and address validation tokens (RFC 9000, Section 8.1);
+//   - datagram.go: unreliable datagrams (RFC 9221);
 //   - timer.go: Timeout and OnTimeout.
 package core
 
@@ -158,12 +162,16 @@ type ServerOptions struct {
 	// PeerAddr is the client's address.
 	PeerAddr netip.AddrPort
 	// OrigDstConnID is the destination connection ID of the client's first
-	// Initial (before any Retry); Initial keys come from it.
+	// Initial (before any Retry); Initial keys come from it unless there
+	// was a Retry.
 	OrigDstConnID []byte
 	// SrcConnID is this server's connection ID; 8 random bytes when nil.
 	SrcConnID []byte
 	// RetrySrcConnID is the source connection ID of the Retry this server
-	// sent, if it sent one; the client's Initial then went to it.
+	// sent, if it sent one (build it with AppendRetry): the client's
+	// Initials then go to it, their keys come from it, and it is echoed in
+	// retry_source_connection_id (RFC 9000, Section 7.3). The mux must
+	// route Initials with this destination connection ID to the Conn.
 	RetrySrcConnID []byte
 	// AddressValidated says the client's address is already validated, for
 	// instance by a Retry token, lifting the anti-amplification limit.
@@ -189,6 +197,9 @@ const ConnIDLen = 8
 func NewClient(cfg *Config, opts ClientOptions, now time.Time) (*Conn, error) {
 	if cfg == nil || cfg.TLS == nil {
 		return nil, errors.New("quic: client config needs a TLS config")
+	}
+	if err := checkVersions(cfg.Versions); err != nil {
+		return nil, err
 	}
 	if len(cfg.TLS.NextProtos) == 0 {
 		return nil, errors.New("quic: TLS config must list application protocols (NextProtos)")
@@ -230,6 +241,9 @@ func (c *Conn) startClient(scid, dcid, token []byte) {
 func NewServer(cfg *Config, opts ServerOptions, now time.Time) (*Conn, error) {
 	if cfg == nil || cfg.TLS == nil {
 		return nil, errors.New("quic: server config needs a TLS config")
+	}
+	if err := checkVersions(cfg.Versions); err != nil {
+		return nil, err
 	}
 	if len(opts.OrigDstConnID) < 8 && opts.RetrySrcConnID == nil {
 		// RFC 9000, Section 7.2: a client's first DCID is at least 8 bytes.

@@ -56,6 +56,17 @@ func (v *versionState) initServer(version uint32, known bool) {
 	v.fixed = known
 }
 
+// checkVersions reports an error if a configured version is not one this
+// package speaks.
+func checkVersions(vs []uint32) error {
+	for _, v := range vs {
+		if !wire.IsSupportedVersion(v) {
+			return fmt.Errorf("quic: unsupported QUIC version 0x%08x in Config.Versions", v)
+		}
+	}
+	return nil
+}
+
 // compatible reports whether a first flight of version a converts to
 // version b: versions 1 and 2 are compatible both ways (RFC 9369, Section 4).
 func compatible(a, b uint32) bool {

@@ -330,3 +330,15 @@ func TestNegotiateVersion(t *testing.T) {
 		})
 	}
 }
+
+// TestUnsupportedConfigVersion checks that only versions 1 and 2 may be
+// configured.
+func TestUnsupportedConfigVersion(t *testing.T) {
+	vs := []uint32{v1, 0x1a2a3a4a}
+	if _, err := NewClient(&Config{TLS: testTLSConfig(false), Versions: vs}, ClientOptions{}, testStart); err == nil {
+		t.Error("NewClient accepted a reserved version")
+	}
+	if _, err := NewServer(&Config{TLS: testTLSConfig(true), Versions: vs}, ServerOptions{OrigDstConnID: make([]byte, 8)}, testStart); err == nil {
+		t.Error("NewServer accepted a reserved version")
+	}
+}
