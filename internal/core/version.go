@@ -25,10 +25,6 @@ import (
 // connection attempt in that version (RFC 9368, Section 2.1); the downgrade
 // check of Section 4 then runs on the server's version_information.
 
-// versionNegotiationError is VERSION_NEGOTIATION_ERROR (RFC 9368,
-// Section 10.2).
-const versionNegotiationError wire.ErrorCode = 0x11
-
 // versionState is a connection's version negotiation state.
 type versionState struct {
 	// original is the version of the client's first Initial in this
@@ -119,7 +115,7 @@ func (c *Conn) negotiateVersion(vi *wire.VersionInformation) error {
 			return nil // RFC 9368, Section 4: servers MAY go on without it
 		}
 		if vi.Chosen != c.vn.original {
-			return wire.Errorf(versionNegotiationError, 0, "client's chosen version 0x%08x is not the version of its packets, 0x%08x", vi.Chosen, c.vn.original)
+			return wire.Errorf(wire.VersionNegotiationError, 0, "client's chosen version 0x%08x is not the version of its packets, 0x%08x", vi.Chosen, c.vn.original)
 		}
 		for _, v := range c.cfg.Versions {
 			if slices.Contains(vi.Available, v) && compatible(vi.Chosen, v) {
@@ -134,28 +130,28 @@ func (c *Conn) negotiateVersion(vi *wire.VersionInformation) error {
 			return nil
 		}
 		if c.version != wire.Version1 {
-			return wire.Errorf(versionNegotiationError, 0, "server sent no version_information after Version Negotiation")
+			return wire.Errorf(wire.VersionNegotiationError, 0, "server sent no version_information after Version Negotiation")
 		}
 		// RFC 9368, Section 8: a version 1 server that does not know
 		// version_information.
 		vi = &wire.VersionInformation{Chosen: wire.Version1, Available: []uint32{wire.Version1}}
 	}
 	if vi.Chosen != c.version {
-		return wire.Errorf(versionNegotiationError, 0, "server's chosen version 0x%08x is not the version of its packets, 0x%08x", vi.Chosen, c.version)
+		return wire.Errorf(wire.VersionNegotiationError, 0, "server's chosen version 0x%08x is not the version of its packets, 0x%08x", vi.Chosen, c.version)
 	}
 	if !slices.Contains(c.cfg.Versions, vi.Chosen) {
-		return wire.Errorf(versionNegotiationError, 0, "server chose version 0x%08x, which the client did not offer", vi.Chosen)
+		return wire.Errorf(wire.VersionNegotiationError, 0, "server chose version 0x%08x, which the client did not offer", vi.Chosen)
 	}
 	if c.vn.reacted {
 		// RFC 9368, Section 4: the client would have picked the same
 		// version from a Version Negotiation packet listing the server's
 		// Available Versions and the negotiated one.
 		if len(vi.Available) == 0 {
-			return wire.Errorf(versionNegotiationError, 0, "server lists no available versions after Version Negotiation")
+			return wire.Errorf(wire.VersionNegotiationError, 0, "server lists no available versions after Version Negotiation")
 		}
 		list := append(slices.Clone(vi.Available), vi.Chosen)
 		if v, _ := c.pickVersion(list); v != c.vn.original {
-			return wire.Errorf(versionNegotiationError, 0, "version downgrade: the client would have chosen 0x%08x, not 0x%08x", v, c.vn.original)
+			return wire.Errorf(wire.VersionNegotiationError, 0, "version downgrade: the client would have chosen 0x%08x, not 0x%08x", v, c.vn.original)
 		}
 	}
 	return nil
@@ -214,7 +210,7 @@ func (c *Conn) receiveVersionNegotiation(pkt []byte, now time.Time) {
 		c.stopTLS()
 		c.closing.state = stateClosed
 		c.closing.err = &ConnError{
-			Code:               uint64(versionNegotiationError),
+			Code:               uint64(wire.VersionNegotiationError),
 			Remote:             true,
 			VersionNegotiation: true,
 			Versions:           offered,

@@ -199,7 +199,7 @@ func TestIncompatibleVersionNegotiation(t *testing.T) {
 			return false
 		}
 		p.run(10*time.Second, func() bool { return p.client.IsClosed() || p.client.IsDraining() })
-		if err := p.client.Err(); err == nil || err.Code != uint64(versionNegotiationError) || err.Remote {
+		if err := p.client.Err(); err == nil || err.Code != uint64(wire.VersionNegotiationError) || err.Remote {
 			t.Fatalf("client error %v; want a local VERSION_NEGOTIATION_ERROR", err)
 		}
 	})
@@ -321,7 +321,7 @@ func TestNegotiateVersion(t *testing.T) {
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("negotiateVersion = %v; want error %v", err, tt.wantErr)
 			}
-			if te, ok := err.(*wire.TransportError); err != nil && (!ok || te.Code != versionNegotiationError) {
+			if te, ok := err.(*wire.TransportError); err != nil && (!ok || te.Code != wire.VersionNegotiationError) {
 				t.Errorf("error %v; want VERSION_NEGOTIATION_ERROR", err)
 			}
 			if c.version != tt.wantVer {

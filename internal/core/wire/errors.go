@@ -28,6 +28,9 @@ const (
 	AEADLimitReached        ErrorCode = 0x0f
 	NoViablePath            ErrorCode = 0x10
 
+	// VersionNegotiationError is RFC 9368, Section 10.2.
+	VersionNegotiationError ErrorCode = 0x11
+
 	// CryptoErrorBase is the first of the 256 codes 0x0100-0x01ff that carry
 	// a TLS alert (RFC 9000, Section 20.1; RFC 9001, Section 4.8).
 	CryptoErrorBase ErrorCode = 0x0100
@@ -54,6 +57,7 @@ var errorCodeNames = [...]string{
 	KeyUpdateError:          "KEY_UPDATE_ERROR",
 	AEADLimitReached:        "AEAD_LIMIT_REACHED",
 	NoViablePath:            "NO_VIABLE_PATH",
+	VersionNegotiationError: "VERSION_NEGOTIATION_ERROR",
 }
 
 // String returns the code's name from RFC 9000, Section 20.1, such as
