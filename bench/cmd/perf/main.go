@@ -30,6 +30,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/quince-go/quic/bench/perf"
@@ -46,10 +47,15 @@ func main() {
 		server(os.Args[2:])
 	case "client":
 		client(os.Args[2:])
+		os.Exit(exitCode)
 	default:
 		usage()
 	}
 }
+
+// exitCode is the client's exit status, set when it fails after a deferred
+// profile must still be written.
+var exitCode int
 
 func usage() {
 	fmt.Fprintln(os.Stderr, "usage: perf server -listen ADDR [-cert F -key F] [-stack S]")
@@ -74,7 +80,9 @@ func server(args []string) {
 	certFile := fs.String("cert", "", "certificate PEM file (default: self-signed)")
 	keyFile := fs.String("key", "", "key PEM file")
 	stack := fs.String("stack", perf.Quince, "quince or quic-go")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the server's life to this file")
 	fs.Parse(args)
+	defer startProfile(*cpuProfile)()
 
 	tlsConf, err := perf.ServerTLS(*certFile, *keyFile)
 	if err != nil {
@@ -120,7 +128,9 @@ func client(args []string) {
 	handshakes := fs.Int("handshakes", 0, "complete this many handshakes and report their rate")
 	idle := fs.Int("idle", 0, "open this many sessions and hold them idle until stdin ends")
 	asJSON := fs.Bool("json", false, "print one JSON line")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	fs.Parse(args)
+	defer startProfile(*cpuProfile)()
 
 	c, err := perf.NewClient(*stack, perf.ClientTLS())
 	if err != nil {
@@ -150,7 +160,9 @@ func client(args []string) {
 		})
 	}
 	if err != nil {
-		log.Fatal(err)
+		log.Print(err)
+		exitCode = 1
+		return
 	}
 	res.Stack = *stack
 	if *asJSON {
@@ -162,4 +174,23 @@ func client(args []string) {
 		return
 	}
 	fmt.Printf("%s: %d bytes in %.3fs: %.1f Mbit/s\n", res.Stack, res.Bytes, res.Seconds, res.Mbps)
+}
+
+// startProfile starts a CPU profile to path, if set, and returns what stops
+// it.
+func startProfile(path string) func() {
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		log.Fatal(err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}
 }
