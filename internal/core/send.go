@@ -85,9 +85,16 @@ func (c *Conn) Send(buf []byte, now time.Time) (n int, to netip.AddrPort) {
 		if room < 48 {
 			break
 		}
+		spaceData := sendData
+		if s.id == spaceInitial && !c.isClient && limit < minDatagramSize {
+			// An ack-eliciting Initial must be padded to 1,200 bytes
+			// (RFC 9000, Section 14.1), which the anti-amplification
+			// budget can't pay for now: send only an ACK.
+			spaceData = false
+		}
 		var ok bool
 		var p builtPacket
-		b, p, ok = c.appendPacket(b, s, len(b)+room, sendData, now)
+		b, p, ok = c.appendPacket(b, s, len(b)+room, spaceData, now)
 		if !ok {
 			continue
 		}
