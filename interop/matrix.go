@@ -1,0 +1,109 @@
+package interop
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+)
+
+// Status is a case's outcome.
+type Status int
+
+const (
+	Pass Status = iota
+	Fail
+	NotApplicable
+)
+
+// Result is one cell of the matrix.
+type Result struct {
+	Client, Server, Case string
+	Status               Status
+	Detail               string // the reason, for Fail and NotApplicable; figures for Pass
+}
+
+func (r Result) cell() string {
+	switch r.Status {
+	case Pass:
+		if r.Detail != "" {
+			return "pass (" + r.Detail + ")"
+		}
+		return "pass"
+	case Fail:
+		return "**fail**: " + r.Detail
+	}
+	return "not applicable: " + r.Detail
+}
+
+// Matrix collects results; it is safe for concurrent use.
+type Matrix struct {
+	mu      sync.Mutex
+	results []Result
+}
+
+// Add records a result, replacing an earlier one for the same cell.
+func (m *Matrix) Add(r Result) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i, old := range m.results {
+		if old.Client == r.Client && old.Server == r.Server && old.Case == r.Case {
+			m.results[i] = r
+			return
+		}
+	}
+	m.results = append(m.results, r)
+}
+
+// Len returns how many results were recorded.
+func (m *Matrix) Len() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.results)
+}
+
+// Markdown renders the matrix as a table: a row per case, a column per
+// client/server pair, in the order first recorded.
+func (m *Matrix) Markdown() string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var cases, pairs []string
+	cells := make(map[[2]string]Result)
+	var pass, fail, na int
+	for _, r := range m.results {
+		pair := r.Client + " → " + r.Server
+		if !slices.Contains(cases, r.Case) {
+			cases = append(cases, r.Case)
+		}
+		if !slices.Contains(pairs, pair) {
+			pairs = append(pairs, pair)
+		}
+		cells[[2]string{r.Case, pair}] = r
+		switch r.Status {
+		case Pass:
+			pass++
+		case Fail:
+			fail++
+		default:
+			na++
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "| case | %s |\n", strings.Join(pairs, " | "))
+	fmt.Fprintf(&b, "|---|%s\n", strings.Repeat("---|", len(pairs)))
+	for _, c := range cases {
+		fmt.Fprintf(&b, "| %s |", c)
+		for _, p := range pairs {
+			r, ok := cells[[2]string{c, p}]
+			cell := "—"
+			if ok {
+				cell = strings.ReplaceAll(r.cell(), "|", "\\|")
+				cell = strings.ReplaceAll(cell, "\n", " ")
+			}
+			fmt.Fprintf(&b, " %s |", cell)
+		}
+		b.WriteString("\n")
+	}
+	fmt.Fprintf(&b, "\n%d pass, %d fail, %d not applicable.\n", pass, fail, na)
+	return b.String()
+}
