@@ -96,6 +96,7 @@ type Conn struct {
 	ptoCount      int
 	lossTimer     time.Time // when the loss detection timer fires; zero if unset
 	probesToSend  int       // ack-eliciting probe packets owed after a PTO
+	probeSpace    *space    // the space the probes are for
 	maxDatagram   int       // largest datagram this endpoint sends now
 	pmtu          pmtuState // path MTU discovery
 

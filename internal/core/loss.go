@@ -378,6 +378,16 @@ func (c *Conn) onLossDetectionTimeout(now time.Time) {
 	// Send two probes (RFC 9002, Section 6.2.4), carrying the oldest
 	// unacknowledged data so that the probe repairs rather than only asks.
 	c.probesToSend = 2
+	c.probeSpace = s
+	c.queueProbe(s)
+	c.ptoCount++
+	c.stats.PTOCount++
+	c.setLossDetectionTimer(now)
+}
+
+// queueProbe makes the next packet of space s a probe: ack-eliciting, and
+// carrying again the oldest unacknowledged data of the space.
+func (c *Conn) queueProbe(s *space) {
 	s.pingOwed = true
 	if s.id != spaceApp {
 		// Resend every unacknowledged CRYPTO frame of the level.
@@ -397,9 +407,6 @@ func (c *Conn) onLossDetectionTimeout(now time.Time) {
 			}
 		}
 	}
-	c.ptoCount++
-	c.stats.PTOCount++
-	c.setLossDetectionTimer(now)
 }
 
 // discardSpace drops a space's keys and its packets in flight

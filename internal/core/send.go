@@ -150,7 +150,11 @@ func (c *Conn) Send(buf []byte, now time.Time) (n int, to netip.AddrPort) {
 	if ackEliciting {
 		c.pacer.OnPacketSent(now, n, c.cc.Window(), c.rtt.Smoothed)
 		if c.probesToSend > 0 {
-			c.probesToSend--
+			// The second probe carries the same data again: either may
+			// be lost (RFC 9002, Section 6.2.4).
+			if c.probesToSend--; c.probesToSend > 0 && c.probeSpace != nil && !c.probeSpace.discarded {
+				c.queueProbe(c.probeSpace)
+			}
 		}
 		// RFC 9000, Section 10.1: the idle timer restarts when the first
 		// ack-eliciting packet after a receive is sent.
@@ -473,9 +477,14 @@ func (c *Conn) appendStreamFrames(w *frameWriter) {
 		s := q.pop()
 		before := len(w.b)
 		full := c.appendStreamFramesOf(w, s)
-		if s.hasFramesToSend() && (len(w.b) > before || full) && !c.streamFlowBlocked(s) {
+		switch {
+		case s.hasFramesToSend() && (len(w.b) > before || full) && !c.streamFlowBlocked(s):
 			q.push(s)
-		} else {
+		case s.hasSend && s.send.HasPending() && c.streams.sendWin.Available(c.streams.sentNew) == 0 && !s.connBlocked:
+			s.inSendQueue = false
+			s.connBlocked = true
+			c.streams.connBlocked = append(c.streams.connBlocked, s)
+		default:
 			s.inSendQueue = false
 		}
 		if full {

@@ -49,6 +49,7 @@ type stream struct {
 	resetDelivered bool // the application has seen the reset
 
 	inSendQueue bool
+	connBlocked bool // in streamSet.connBlocked
 	released    bool // forgotten by the streamSet
 }
 

@@ -48,6 +48,10 @@ type streamSet struct {
 	sentNew     uint64 // sum of new stream data sent
 	blockedOwed bool   // DATA_BLOCKED to send
 
+	// connBlocked holds the streams that left the send queue because the
+	// connection window was exhausted; MAX_DATA queues them again.
+	connBlocked []*stream
+
 	// sendQueue holds the streams with frames to send, served round-robin.
 	sendQueue streamQueue
 }
@@ -355,12 +359,16 @@ func (ss *streamSet) onMaxData(v uint64) {
 	if v > ss.sendWin.Limit() {
 		ss.sendWin.SetLimit(v)
 		ss.blockedOwed = false
-		// Streams that waited on the connection window may send now.
-		for _, s := range ss.streams {
+		// Streams that waited on the connection window may send now, in
+		// the order they stopped.
+		for i, s := range ss.connBlocked {
+			s.connBlocked = false
 			if s.hasSend && s.send.HasPending() {
 				ss.queue(s)
 			}
+			ss.connBlocked[i] = nil
 		}
+		ss.connBlocked = ss.connBlocked[:0]
 	}
 }
 
