@@ -53,9 +53,19 @@ type Config struct {
 	// handshaking or waiting for Accept; past it, new clients are refused
 	// with CONNECTION_REFUSED. Default 64.
 	AcceptBacklog int
+
+	// HandshakeTimeout bounds the handshake of every session: one that has
+	// not completed it this long after it started is closed (the peer is
+	// sent CONNECTION_CLOSE with NO_ERROR) and ends with
+	// ErrHandshakeTimeout, which frees its accept slot on a Listener and
+	// fails its Dial. Default 10s.
+	HandshakeTimeout time.Duration
 }
 
-const defaultAcceptBacklog = 64
+const (
+	defaultAcceptBacklog    = 64
+	defaultHandshakeTimeout = 10 * time.Second
+)
 
 var errNoTLSConfig = errors.New("quic: a TLS config is required")
 
@@ -91,4 +101,11 @@ func (c *Config) acceptBacklog() int {
 		return defaultAcceptBacklog
 	}
 	return c.AcceptBacklog
+}
+
+func (c *Config) handshakeTimeout() time.Duration {
+	if c == nil || c.HandshakeTimeout <= 0 {
+		return defaultHandshakeTimeout
+	}
+	return c.HandshakeTimeout
 }

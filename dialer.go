@@ -72,22 +72,43 @@ func (d *Dialer) DialContext(ctx context.Context, network, address string) (*Ses
 	if err != nil {
 		return nil, err
 	}
-	scid := make([]byte, core.ConnIDLen)
-	rand.Read(scid)
-	cfg := d.Config.coreConfig(tlsConf, m.StatelessResetKey())
-	c, err := core.NewClient(cfg, core.ClientOptions{PeerAddr: peer, SrcConnID: scid}, time.Now())
-	if err != nil {
-		release()
+	return dialSession(ctx, m, release, nil, tlsConf, d.Config, peer)
+}
+
+// dialSession runs the handshake of a client session to peer on m and
+// returns the session once it completed. release, if not nil, is called
+// when the session ends or the dial fails; l, if not nil, is the Listener
+// whose socket m is, which then tracks the session.
+func dialSession(ctx context.Context, m *mux.Mux, release func(), l *Listener, tlsConf *tls.Config, conf *Config, peer netip.AddrPort) (*Session, error) {
+	fail := func(err error) (*Session, error) {
+		if release != nil {
+			release()
+		}
 		return nil, err
 	}
-	s := newSession(m, c, nil)
+	scid := make([]byte, core.ConnIDLen)
+	rand.Read(scid)
+	cfg := conf.coreConfig(tlsConf, m.StatelessResetKey())
+	c, err := core.NewClient(cfg, core.ClientOptions{PeerAddr: peer, SrcConnID: scid}, time.Now())
+	if err != nil {
+		return fail(err)
+	}
+	s := newSession(m, c, l, conf.handshakeTimeout())
 	s.release = release
 	if err := s.register(scid); err != nil {
 		c.CloseWithTransportError(wire.NoError, "", time.Now()) // ends its TLS
-		release()
-		return nil, err
+		if l != nil && errors.Is(err, mux.ErrClosed) {
+			err = ErrListenerClosed
+		}
+		return fail(err)
 	}
-	go s.run(nil)
+	if l == nil {
+		go s.run(nil)
+	} else if !l.startDialed(s) {
+		c.CloseWithTransportError(wire.NoError, "", time.Now())
+		m.Unregister(scid)
+		return fail(ErrListenerClosed)
+	}
 	select {
 	case <-s.handshakeDone:
 		return s, nil

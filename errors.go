@@ -85,6 +85,14 @@ func (*IdleTimeoutError) Error() string   { return "quic: session closed by idle
 func (*IdleTimeoutError) Timeout() bool   { return true }
 func (*IdleTimeoutError) Temporary() bool { return false }
 
+// HandshakeTimeoutError is a session whose handshake did not complete
+// within Config.HandshakeTimeout. It is a net.Error whose Timeout is true.
+type HandshakeTimeoutError struct{}
+
+func (*HandshakeTimeoutError) Error() string   { return "quic: handshake timed out" }
+func (*HandshakeTimeoutError) Timeout() bool   { return true }
+func (*HandshakeTimeoutError) Temporary() bool { return false }
+
 // StatelessResetError is a session ended by the peer's stateless reset
 // (RFC 9000, Section 10.3): the peer had lost the session's state.
 type StatelessResetError struct{}
@@ -93,8 +101,9 @@ func (*StatelessResetError) Error() string { return "quic: session reset by peer
 
 // Sentinels for errors.Is; sessions return exactly these values.
 var (
-	ErrIdleTimeout    error = &IdleTimeoutError{}
-	ErrStatelessReset error = &StatelessResetError{}
+	ErrIdleTimeout      error = &IdleTimeoutError{}
+	ErrStatelessReset   error = &StatelessResetError{}
+	ErrHandshakeTimeout error = &HandshakeTimeoutError{}
 )
 
 // ErrListenerClosed is returned by a closed Listener's Accept, and by

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"net"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -118,7 +119,7 @@ func (l *Listener) startSession(d *mux.Datagram) bool {
 	if err != nil {
 		return abort(nil)
 	}
-	s := newSession(l.mux, c, l)
+	s := newSession(l.mux, c, l, l.conf.handshakeTimeout())
 	// Datagrams to the client's first DCID (its retransmitted Initials,
 	// 0-RTT) go to the session until it ends.
 	if err := l.mux.Register(odcid, s.inbox); err != nil {
@@ -144,6 +145,67 @@ func (l *Listener) startSession(d *mux.Datagram) bool {
 	return true
 }
 
+// Dial opens a client session to address ("host:port") from the
+// Listener's own socket, so that one UDP port both accepts and dials, and
+// returns it once the handshake has completed; it honours ctx as
+// Dialer.DialContext does. tlsConf must list the application protocols in
+// NextProtos; if its ServerName is empty, the host of address is used.
+// conf may be nil; it need not be the Listener's.
+//
+// The peer's address must be of the socket's family: an IPv4 socket cannot
+// reach an IPv6 peer, while an IPv6 socket not bound to IPv6 only reaches
+// IPv4 peers by their IPv4-mapped addresses. The session does not count
+// against the accept backlog and is not returned by Accept; Close closes
+// it with the Listener's other sessions.
+func (l *Listener) Dial(ctx context.Context, address string, tlsConf *tls.Config, conf *Config) (*Session, error) {
+	if tlsConf == nil {
+		return nil, errNoTLSConfig
+	}
+	if l.ctx.Err() != nil {
+		return nil, ErrListenerClosed
+	}
+	local := l.mux.LocalAddr().Addr()
+	network := "udp6"
+	if local.Is4() || local.Is4In6() {
+		network = "udp4"
+	}
+	peer, host, err := resolveUDP(ctx, network, address)
+	if err != nil {
+		return nil, err
+	}
+	if network == "udp4" && !peer.Addr().Is4() {
+		return nil, &net.AddrError{Err: "IPv6 peer for an IPv4 listener", Addr: address}
+	}
+	if local.Is6() && !local.Is4In6() && peer.Addr().Is4() {
+		// A dual-stack socket reports IPv4 peers in the mapped form;
+		// use that form, so that the core sees replies come from the
+		// address it sends to.
+		peer = netip.AddrPortFrom(netip.AddrFrom16(peer.Addr().As16()), peer.Port())
+	}
+	if tlsConf.ServerName == "" {
+		tlsConf = tlsConf.Clone()
+		tlsConf.ServerName = host
+	}
+	return dialSession(ctx, l.mux, nil, l, tlsConf, conf, peer)
+}
+
+// startDialed starts the goroutine of s, a session that Dial made, unless
+// the Listener is closed.
+func (l *Listener) startDialed(s *Session) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return false
+	}
+	l.sessions[s] = struct{}{}
+	l.wg.Add(1)
+	go func() {
+		defer l.wg.Done()
+		s.run(nil)
+	}()
+	return true
+}
+
 // enqueue hands s, whose handshake completed, to Accept. It runs on s's
 // loop goroutine and reports whether s was queued.
 func (l *Listener) enqueue(s *Session) bool {
@@ -155,12 +217,13 @@ func (l *Listener) enqueue(s *Session) bool {
 	}
 }
 
-// sessionDone runs on s's loop goroutine as it ends.
+// sessionDone runs on s's loop goroutine as it ends. A server session
+// that was not queued for Accept frees its slot.
 func (l *Listener) sessionDone(s *Session, queued bool) {
 	l.mu.Lock()
 	delete(l.sessions, s)
 	l.mu.Unlock()
-	if !queued {
+	if !queued && !s.conn.IsClient() {
 		<-l.slots
 	}
 }

@@ -20,10 +20,12 @@ import (
 // and wait for its signals. The methods are safe for concurrent use.
 type Session struct {
 	mux     *mux.Mux
-	release func()    // a Dialer's hold on its socket, dropped when the session ends
-	l       *Listener // the accepting Listener, or nil
-	peer    netip.AddrPort
-	local   netip.AddrPort
+	release func() // a Dialer's hold on its socket, dropped when the session ends
+	// l is the Listener whose socket the session uses, or nil: the one
+	// that accepted it or, for a client session, that dialed it.
+	l     *Listener
+	peer  netip.AddrPort
+	local netip.AddrPort
 
 	inbox chan *mux.Datagram
 	ops   chan *op
@@ -54,6 +56,7 @@ type Session struct {
 	queued     bool                // handed to the Listener's accept queue
 	sendBuf    []byte
 	timer      *timer.Timer
+	hsDeadline time.Time // Config.HandshakeTimeout after the start; zero once complete
 }
 
 // ConnectionState describes a session once its handshake completed.
@@ -63,11 +66,21 @@ type ConnectionState struct {
 	ALPN    string // the negotiated application protocol
 }
 
-// op is work that a user goroutine hands to the loop goroutine.
+// op is work that a user goroutine hands to the loop goroutine. Most calls
+// make one op and one closure, a few small allocations per call; Read and
+// Write reuse an op of their stream (see Stream.rop), so that a transfer's
+// steady state allocates nothing per call.
 type op struct {
 	fn         func(c *core.Conn)
-	afterFlush bool // close done only after the loop has sent what fn made
-	done       chan struct{}
+	afterFlush bool // signal done only after the loop has sent what fn made
+	// done receives one value when fn has run; capacity 1, so that the loop
+	// never blocks on it and the op can be reused.
+	done chan struct{}
+}
+
+// newOp returns an op that runs fn.
+func newOp(fn func(c *core.Conn)) *op {
+	return &op{fn: fn, done: make(chan struct{}, 1)}
 }
 
 // inboxSize is each session's inbox capacity; a full inbox drops datagrams.
@@ -76,7 +89,9 @@ const inboxSize = 256
 // maxBatch is how many queued datagrams the loop takes before it sends.
 const maxBatch = 32
 
-func newSession(m *mux.Mux, c *core.Conn, l *Listener) *Session {
+// newSession makes the session of c on m; its handshake must complete
+// within hsTimeout of now.
+func newSession(m *mux.Mux, c *core.Conn, l *Listener, hsTimeout time.Duration) *Session {
 	s := &Session{
 		mux:           m,
 		l:             l,
@@ -97,6 +112,7 @@ func newSession(m *mux.Mux, c *core.Conn, l *Listener) *Session {
 		connIDs:       make(map[string]struct{}),
 		sendBuf:       make([]byte, m.MaxDatagramSize()),
 		timer:         timer.New(),
+		hsDeadline:    time.Now().Add(hsTimeout),
 	}
 	s.ctx, s.cancel = context.WithCancelCause(context.Background())
 	return s
@@ -141,10 +157,15 @@ func (s *Session) run(first *mux.Datagram) {
 			if o.afterFlush {
 				s.flush()
 			}
-			close(o.done)
+			o.done <- struct{}{}
 		case <-s.timer.C():
 			s.timer.Fired()
-			s.conn.OnTimeout(time.Now())
+			now := time.Now()
+			if !s.hsDeadline.IsZero() && !now.Before(s.hsDeadline) {
+				s.handshakeTimeout(now)
+				return
+			}
+			s.conn.OnTimeout(now)
 		case <-s.mux.Done():
 			return
 		case <-s.abort:
@@ -184,11 +205,25 @@ func (s *Session) flush() {
 		s.mux.WriteTo(s.sendBuf[:n], to)
 	}
 	s.handleEvents()
-	if t, ok := s.conn.Timeout(); ok {
+	t, ok := s.conn.Timeout()
+	if !s.hsDeadline.IsZero() && (!ok || s.hsDeadline.Before(t)) {
+		t, ok = s.hsDeadline, true
+	}
+	if ok {
 		s.timer.Set(t, now)
 	} else {
 		s.timer.Stop()
 	}
+}
+
+// handshakeTimeout ends a session whose handshake outlived
+// Config.HandshakeTimeout: it tells the peer with CONNECTION_CLOSE and
+// NO_ERROR and ends at once, without the closing period, as an endpoint
+// that has not established state may (RFC 9000, Section 10.2).
+func (s *Session) handshakeTimeout(now time.Time) {
+	s.setClosed(ErrHandshakeTimeout)
+	s.conn.CloseWithTransportError(wire.NoError, "handshake timeout", now)
+	s.flush()
 }
 
 func (s *Session) handleEvents() {
@@ -229,6 +264,7 @@ func (s *Session) handleEvents() {
 }
 
 func (s *Session) onHandshakeComplete() {
+	s.hsDeadline = time.Time{}
 	s.stateMu.Lock()
 	s.state = ConnectionState{TLS: s.conn.TLSState(), Version: s.conn.Version(), ALPN: s.conn.ALPN()}
 	s.stateMu.Unlock()
@@ -238,7 +274,7 @@ func (s *Session) onHandshakeComplete() {
 		s.peerReg = true
 	}
 	close(s.handshakeDone)
-	if s.l != nil {
+	if s.l != nil && !s.conn.IsClient() {
 		s.queued = s.l.enqueue(s)
 	}
 }
@@ -308,7 +344,7 @@ func signal(c chan struct{}) {
 // do runs fn on the loop goroutine and returns once it has run. It returns
 // the session's error if the loop has ended, or ctx's if ctx ends first.
 func (s *Session) do(ctx context.Context, fn func(c *core.Conn)) error {
-	return s.submit(ctx, &op{fn: fn, done: make(chan struct{})})
+	return s.submit(ctx, newOp(fn))
 }
 
 func (s *Session) submit(ctx context.Context, o *op) error {
@@ -323,7 +359,7 @@ func (s *Session) submit(ctx context.Context, o *op) error {
 	case <-ctxDone:
 		return ctx.Err()
 	}
-	// The loop runs o at once and always closes done.
+	// The loop runs o at once and always signals done.
 	<-o.done
 	return nil
 }
@@ -432,15 +468,12 @@ func (s *Session) acceptStream(ctx context.Context, bidi bool) (*Stream, error) 
 // later calls on the session and its streams return a local
 // *ApplicationError. Closing a closed session does nothing.
 func (s *Session) CloseWithError(code uint64, reason string) error {
-	o := &op{
-		fn: func(c *core.Conn) {
-			if !c.IsDraining() {
-				c.Close(code, reason, time.Now())
-			}
-		},
-		afterFlush: true,
-		done:       make(chan struct{}),
-	}
+	o := newOp(func(c *core.Conn) {
+		if !c.IsDraining() {
+			c.Close(code, reason, time.Now())
+		}
+	})
+	o.afterFlush = true
 	s.submit(nil, o)
 	return nil
 }

@@ -25,6 +25,15 @@ type Stream struct {
 	readMu, writeMu sync.Mutex
 	rdl, wdl        *timer.Deadline
 
+	// The ops of Read and Write, made once and reused under readMu and
+	// writeMu, with their arguments and results, so that a Read or Write
+	// call allocates nothing: rop runs read(rbuf) into rn, rerr; wop runs
+	// write(wbuf) into wn, werr.
+	rop, wop   op
+	rbuf, wbuf []byte
+	rn, wn     int
+	rerr, werr error
+
 	// Owned by the session's loop goroutine: the sticky end of each
 	// direction (io.EOF, net.ErrClosed, a *StreamError, ...).
 	rErr, wErr error
@@ -43,6 +52,8 @@ func (s *Session) newStream(id int64) *Stream {
 		rdl:      timer.NewDeadline(),
 		wdl:      timer.NewDeadline(),
 	}
+	st.rop = op{fn: st.readOp, done: make(chan struct{}, 1)}
+	st.wop = op{fn: st.writeOp, done: make(chan struct{}, 1)}
 	// RFC 9000, Section 2.1: bit 0x2 marks a unidirectional stream, bit 0x1
 	// one that the server opened.
 	if id&0x2 != 0 {
@@ -86,11 +97,13 @@ func (st *Stream) Read(p []byte) (int, error) {
 		if st.rdl.Expired() {
 			return 0, os.ErrDeadlineExceeded
 		}
-		var n int
-		var err error
-		if e := st.s.do(nil, func(c *core.Conn) { n, err = st.read(c, p) }); e != nil {
+		st.rbuf = p
+		e := st.s.submit(nil, &st.rop)
+		st.rbuf = nil
+		if e != nil {
 			return 0, e
 		}
+		n, err := st.rn, st.rerr
 		if n > 0 || err != nil || len(p) == 0 {
 			return n, err
 		}
@@ -102,6 +115,9 @@ func (st *Stream) Read(p []byte) (int, error) {
 		}
 	}
 }
+
+// readOp is rop's function.
+func (st *Stream) readOp(c *core.Conn) { st.rn, st.rerr = st.read(c, st.rbuf) }
 
 // read runs on the loop goroutine.
 func (st *Stream) read(c *core.Conn, p []byte) (int, error) {
@@ -137,11 +153,13 @@ func (st *Stream) Write(p []byte) (int, error) {
 		if st.wdl.Expired() {
 			return total, os.ErrDeadlineExceeded
 		}
-		var n int
-		var err error
-		if e := st.s.do(nil, func(c *core.Conn) { n, err = st.write(c, p[total:]) }); e != nil {
+		st.wbuf = p[total:]
+		e := st.s.submit(nil, &st.wop)
+		st.wbuf = nil
+		if e != nil {
 			return total, e
 		}
+		n, err := st.wn, st.werr
 		total += n
 		if err != nil || total == len(p) {
 			return total, err
@@ -154,6 +172,9 @@ func (st *Stream) Write(p []byte) (int, error) {
 		}
 	}
 }
+
+// writeOp is wop's function.
+func (st *Stream) writeOp(c *core.Conn) { st.wn, st.werr = st.write(c, st.wbuf) }
 
 // write runs on the loop goroutine.
 func (st *Stream) write(c *core.Conn, p []byte) (int, error) {

@@ -16,10 +16,12 @@ var ErrNotServer = errors.New("mux: Accept on a client mux")
 // blocks until one arrives, ctx is done, or the mux closes (ErrClosed).
 //
 // The mux reserves the datagram's Destination Connection ID (the client's
-// original one) when it queues the datagram: later datagrams for that ID
-// are dropped and counted as Pending until the caller either Registers the
-// ID with the new session's inbox or Unregisters it to turn the connection
-// down. The caller owns the returned datagram and must Release it.
+// original one) when it queues the datagram, until the caller either
+// Registers the ID with the new session's inbox or Unregisters it to turn
+// the connection down. Meanwhile the mux holds the first few later
+// datagrams for that ID (counted as Held), which Register hands to the
+// inbox in order and Unregister releases, and drops the rest (counted as
+// Pending). The caller owns the returned datagram and must Release it.
 func (m *Mux) Accept(ctx context.Context) (*Datagram, error) {
 	if m.backlog == nil {
 		return nil, ErrNotServer

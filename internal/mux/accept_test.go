@@ -26,15 +26,25 @@ func TestAcceptNewInitial(t *testing.T) {
 			}
 			d.Release()
 
-			// Until the session registers the ID, its datagrams are dropped.
-			h.send(clientInitial(v, dcid, scid, 1200))
-			h.sync()
-			if got := h.m.Stats().Pending; got != 1 {
-				t.Errorf("Pending = %d, want 1", got)
+			// Until the session registers the ID, its first datagrams
+			// are held and the rest dropped.
+			for i := range maxHeldPerID + 1 {
+				h.send(clientInitial(v, dcid, scid, 1200+i))
 			}
-			in := make(chan *Datagram, 1)
+			h.sync()
+			if st := h.m.Stats(); st.Held != maxHeldPerID || st.Pending != 1 {
+				t.Errorf("Held, Pending = %d, %d; want %d, 1", st.Held, st.Pending, maxHeldPerID)
+			}
+			in := make(chan *Datagram, maxHeldPerID+1)
 			if err := h.m.Register(dcid, in); err != nil {
 				t.Fatalf("Register of the reserved ID: %v", err)
+			}
+			for i := range maxHeldPerID {
+				d := recv(t, in)
+				if len(d.Data) != 1200+i {
+					t.Errorf("held datagram %d is %d bytes, want %d", i, len(d.Data), 1200+i)
+				}
+				d.Release()
 			}
 			h.send(clientInitial(v, dcid, scid, 1300))
 			recv(t, in).Release()

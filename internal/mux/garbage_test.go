@@ -57,7 +57,7 @@ func TestGarbage(t *testing.T) {
 		t.Errorf("Received = %d, want %d", s.Received, want)
 	}
 	sum := s.Delivered + s.Accepted + s.Refused + s.VersionNegotiations + s.StatelessResets +
-		s.InboxFull + s.Malformed + s.Oversized + s.Unroutable + s.Pending + s.RateLimited + s.WriteErrors
+		s.InboxFull + s.Malformed + s.Oversized + s.Unroutable + s.Held + s.Pending + s.RateLimited + s.WriteErrors
 	if sum != s.Received {
 		t.Errorf("counters add up to %d of %d datagrams: %+v", sum, s.Received, s)
 	}

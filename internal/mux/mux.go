@@ -32,6 +32,7 @@ type Mux struct {
 	mu     sync.RWMutex
 	ids    map[string]chan<- *Datagram // nil value: reserved for Accept
 	peers  map[netip.AddrPort][]chan<- *Datagram
+	held   map[string][]*Datagram // for reserved IDs, see hold
 	closed bool
 
 	closeOnce sync.Once
@@ -65,6 +66,7 @@ func newMux(conn *net.UDPConn, cfg Config, now func() time.Time) (*Mux, error) {
 		now:       now,
 		ids:       make(map[string]chan<- *Datagram),
 		peers:     make(map[netip.AddrPort][]chan<- *Datagram),
+		held:      make(map[string][]*Datagram),
 		done:      make(chan struct{}),
 		readerEnd: make(chan struct{}),
 		scratch:   make([]byte, 0, cfg.MaxDatagramSize),
@@ -136,7 +138,7 @@ func (m *Mux) Err() error {
 
 // Close closes the socket, stops the reader goroutine and returns once it
 // has exited; pending and later Accept calls return ErrClosed. Datagrams
-// still waiting in the accept backlog are released; those already in
+// still waiting in the accept backlog or held for it are released; those already in
 // session inboxes stay theirs to release. Close does not close inboxes.
 // It never blocks on sessions, and later calls return nil.
 func (m *Mux) Close() error {
@@ -149,6 +151,7 @@ func (m *Mux) Close() error {
 		err = m.conn.Close() // unblocks the reader
 		<-m.readerEnd
 		m.drainBacklog()
+		m.releaseHeld()
 	})
 	return err
 }

@@ -62,8 +62,7 @@ func (m *Mux) handle(d *Datagram) {
 		d.Release()
 		return
 	case routeReserved:
-		m.stats.pending.Add(1)
-		d.Release()
+		m.hold(h.DstConnID, d)
 		return
 	}
 	if h.Long {

@@ -20,7 +20,8 @@ type Stats struct {
 	Malformed           uint64 // dropped: no valid invariant header
 	Oversized           uint64 // dropped: longer than MaxDatagramSize
 	Unroutable          uint64 // dropped: unknown connection ID, no reply due
-	Pending             uint64 // dropped: for a connection waiting in Accept
+	Held                uint64 // kept for a connection waiting in Accept, see Accept
+	Pending             uint64 // dropped: for a connection waiting in Accept, past the held ones
 	RateLimited         uint64 // dropped: a reply was due but over the rate limit
 	ReadErrors          uint64 // failed reads (not counted in Received)
 	WriteErrors         uint64 // failed writes, replies and WriteTo
@@ -32,6 +33,7 @@ type counters struct {
 	refused, versionNegotiations, resets atomic.Uint64
 	inboxFull, malformed, oversized      atomic.Uint64
 	unroutable, pending, rateLimited     atomic.Uint64
+	held                                 atomic.Uint64
 	readErrors, writeErrors              atomic.Uint64
 }
 
@@ -47,6 +49,7 @@ func (c *counters) snapshot() Stats {
 		Malformed:           c.malformed.Load(),
 		Oversized:           c.oversized.Load(),
 		Unroutable:          c.unroutable.Load(),
+		Held:                c.held.Load(),
 		Pending:             c.pending.Load(),
 		RateLimited:         c.rateLimited.Load(),
 		ReadErrors:          c.readErrors.Load(),

@@ -41,6 +41,15 @@ func (m *Mux) Register(connID []byte, inbox chan<- *Datagram) error {
 		return errConnIDLen
 	}
 	m.ids[string(connID)] = inbox
+	// Datagrams held for a reservation go to the session first, in order.
+	for _, d := range m.held[string(connID)] {
+		select {
+		case inbox <- d:
+		default:
+			d.Release()
+		}
+	}
+	delete(m.held, string(connID))
 	return nil
 }
 
@@ -50,7 +59,59 @@ func (m *Mux) Register(connID []byte, inbox chan<- *Datagram) error {
 func (m *Mux) Unregister(connID []byte) {
 	m.mu.Lock()
 	delete(m.ids, string(connID))
+	held := m.held[string(connID)]
+	delete(m.held, string(connID))
 	m.mu.Unlock()
+	for _, d := range held {
+		d.Release()
+	}
+}
+
+// maxHeldPerID is how many datagrams the mux holds for a connection waiting
+// in Accept. A client's first flight may span several datagrams (a large
+// ClientHello, RFC 9001, Section 4.3), which would otherwise be lost until
+// the client's PTO resends them.
+const maxHeldPerID = 4
+
+// hold keeps d, for connID's reservation, until the ID is registered or
+// unregistered, up to maxHeldPerID datagrams; it takes d over. Only the
+// reader calls it.
+func (m *Mux) hold(connID []byte, d *Datagram) {
+	m.mu.Lock()
+	inbox, reserved := m.ids[string(connID)]
+	switch {
+	case reserved && inbox == nil && len(m.held[string(connID)]) < maxHeldPerID:
+		m.held[string(connID)] = append(m.held[string(connID)], d)
+		m.mu.Unlock()
+		m.stats.held.Add(1)
+		return
+	case reserved && inbox != nil:
+		// Registered since the lookup.
+		m.stats.delivered.Add(1)
+		select {
+		case inbox <- d:
+			m.mu.Unlock()
+			return
+		default:
+			m.stats.delivered.Add(^uint64(0))
+		}
+	}
+	m.mu.Unlock()
+	m.stats.pending.Add(1)
+	d.Release()
+}
+
+// releaseHeld releases every held datagram; Close calls it.
+func (m *Mux) releaseHeld() {
+	m.mu.Lock()
+	held := m.held
+	m.held = make(map[string][]*Datagram)
+	m.mu.Unlock()
+	for _, l := range held {
+		for _, d := range l {
+			d.Release()
+		}
+	}
 }
 
 // RegisterPeer routes to inbox the short-header datagrams from addr whose
