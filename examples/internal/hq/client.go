@@ -48,7 +48,7 @@ func (c *Client) Get(ctx context.Context, rawURL string) (*Response, error) {
 		return nil, err
 	}
 	if u.Scheme != "https" || u.Host == "" {
-		return nil, fmt.Errorf("hq: %s: not an https://host:port/path URL", rawURL)
+		return nil, fmt.Errorf("%s: not an https://host:port/path URL", rawURL)
 	}
 	addr := u.Host
 	if u.Port() == "" {
@@ -56,7 +56,7 @@ func (c *Client) Get(ctx context.Context, rawURL string) (*Response, error) {
 	}
 	sess, err := c.session(ctx, addr)
 	if err != nil {
-		return nil, fmt.Errorf("hq: %s: %w", rawURL, err)
+		return nil, fmt.Errorf("%s: %w", rawURL, err)
 	}
 	path := u.EscapedPath()
 	if path == "" {
@@ -64,15 +64,15 @@ func (c *Client) Get(ctx context.Context, rawURL string) (*Response, error) {
 	}
 	st, err := sess.OpenStream(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("hq: %s: %w", rawURL, err)
+		return nil, fmt.Errorf("%s: %w", rawURL, err)
 	}
 	if _, err := st.Write(AppendRequest(nil, path)); err != nil {
 		st.Close()
-		return nil, fmt.Errorf("hq: %s: %w", rawURL, err)
+		return nil, fmt.Errorf("%s: %w", rawURL, err)
 	}
 	if err := st.CloseWrite(); err != nil {
 		st.Close()
-		return nil, fmt.Errorf("hq: %s: %w", rawURL, err)
+		return nil, fmt.Errorf("%s: %w", rawURL, err)
 	}
 	return &Response{URL: rawURL, st: st}, nil
 }
