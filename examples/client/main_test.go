@@ -1,0 +1,122 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/pem"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/quince-go/quic"
+	"github.com/quince-go/quic/examples/internal/hq"
+)
+
+// startServer runs the example server's code on 127.0.0.1:0 and returns its
+// address and a PEM file of its certificate for -cacert.
+func startServer(t *testing.T, files map[string]int64) (addr, caFile string) {
+	t.Helper()
+	cert, err := hq.SelfSigned("localhost", "127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := quic.Listen("udp", "127.0.0.1:0", &tls.Config{
+		Certificates: []tls.Certificate{cert},
+		NextProtos:   []string{hq.ALPN},
+	}, &quic.Config{Versions: []uint32{quic.Version2, quic.Version1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		(&hq.Server{FS: hq.DemoFS(files)}).Serve(context.Background(), l)
+	}()
+	t.Cleanup(func() { l.Close(); <-done })
+	caFile = filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Certificate[0]}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return l.Addr().String(), caFile
+}
+
+// TestRunOut fetches several files into a directory, trusting the server
+// with -cacert, and checks each file's bytes.
+func TestRunOut(t *testing.T) {
+	files := map[string]int64{"1KB": 1 << 10, "3MB": 3 << 20}
+	addr, ca := startServer(t, files)
+	for _, v2 := range []bool{false, true} {
+		out := t.TempDir()
+		urls := []string{"https://" + addr + "/1KB", "https://" + addr + "/3MB", "https://" + addr + "/"}
+		if err := run(urls, out, false, ca, v2); err != nil {
+			t.Fatalf("run (v2 %v): %v", v2, err)
+		}
+		for name, size := range files {
+			got, err := os.ReadFile(filepath.Join(out, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want bytes.Buffer
+			hq.Generate(&want, name, size)
+			if !bytes.Equal(got, want.Bytes()) {
+				t.Errorf("%s: %d bytes, not the %d served", name, len(got), size)
+			}
+		}
+		if _, err := os.Stat(filepath.Join(out, "index.html")); err != nil {
+			t.Errorf("index.html: %v", err)
+		}
+	}
+}
+
+// TestRunErrors checks failures that must end in an error: a missing file
+// (whose partial file is removed), an untrusted certificate.
+func TestRunErrors(t *testing.T) {
+	addr, ca := startServer(t, map[string]int64{"1KB": 1 << 10})
+	out := t.TempDir()
+	err := run([]string{"https://" + addr + "/1KB", "https://" + addr + "/missing"}, out, false, ca, false)
+	if _, ok := errors.AsType[*hq.NotFoundError](err); !ok {
+		t.Errorf("missing file: %v, want a *hq.NotFoundError", err)
+	}
+	if _, err := os.Stat(filepath.Join(out, "missing")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the missing file's output exists: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(out, "1KB")); err != nil {
+		t.Errorf("the other file: %v", err)
+	}
+	if err := run([]string{"https://" + addr + "/1KB"}, t.TempDir(), false, "", false); err == nil {
+		t.Error("an untrusted certificate was accepted")
+	}
+}
+
+func TestFileNames(t *testing.T) {
+	tests := []struct {
+		urls    []string
+		unique  bool
+		want    []string
+		wantErr bool
+	}{
+		{urls: []string{"https://h:1/a", "https://h:1/d/b", "https://h:1/", "https://h:1"}, unique: true, want: []string{"a", "b", "index.html", "index.html"}, wantErr: true},
+		{urls: []string{"https://h:1/a", "https://h:1/d/b", "https://h:1/d/"}, unique: true, want: []string{"a", "b", "index.html"}},
+		{urls: []string{"https://h:1/a", "https://h:2/a"}, unique: true, wantErr: true},
+		{urls: []string{"https://h:1/a", "https://h:2/a"}, want: []string{"a", "a"}},
+		{urls: []string{"http://h:1/a"}, wantErr: true},
+		{urls: []string{"h:1/a"}, wantErr: true},
+	}
+	for _, tt := range tests {
+		got, err := fileNames(tt.urls, tt.unique)
+		if tt.wantErr {
+			if err == nil {
+				t.Errorf("fileNames(%q) = %q, want an error", tt.urls, got)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("fileNames(%q): %v", tt.urls, err)
+		} else if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Errorf("fileNames(%q) (-want +got):\n%s", tt.urls, diff)
+		}
+	}
+}
