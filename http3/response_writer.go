@@ -28,7 +28,7 @@ type responseWriter struct {
 	header      http.Header // the handler's
 	sent        http.Header // header's copy when WriteHeader set the status
 	status      int         // 0 until WriteHeader
-	committed   bool // the header section is in w
+	committed   bool        // the header section is in w
 	pending     []byte
 	written     int64
 	declaredLen int64 // Content-Length set by the handler, or -1
