@@ -132,6 +132,9 @@ func quinceToNgtcp2(t *testing.T, extraArgs ...string) (RelayStats, string, erro
 	if cause := context.Cause(s.Context()); cause != nil {
 		return relay.Stats(), out.String(), fmt.Errorf("session ended before the close: %w", cause)
 	}
+	// The client's Handshake Finished may still be on its way through the
+	// relay when the client's own handshake is complete.
+	relay.Wait(ctx, func(st RelayStats) bool { return st.Up.Packets[PacketHandshake] > 0 })
 	if err := s.CloseWithError(h3NoError, ""); err != nil {
 		return relay.Stats(), out.String(), err
 	}

@@ -1,6 +1,7 @@
 package interop
 
 import (
+	"context"
 	"math/rand/v2"
 	"net"
 	"sync"
@@ -81,6 +82,7 @@ type Relay struct {
 	rebound           bool
 	droppedHandshakes int
 	closed            bool
+	changed           chan struct{} // closed and replaced after each datagram
 
 	wg sync.WaitGroup
 }
@@ -106,6 +108,7 @@ func NewRelay(network string, server *net.UDPAddr, conf RelayConfig) (*Relay, er
 		conf:    conf,
 		rng:     rand.New(rand.NewPCG(conf.Seed, conf.Seed^0x9e3779b97f4a7c15)),
 		clients: make(map[string]*relayClient),
+		changed: make(chan struct{}),
 	}
 	r.stats.Up.Packets = make(map[PacketType]int64)
 	r.stats.Down.Packets = make(map[PacketType]int64)
@@ -127,6 +130,24 @@ func (r *Relay) Stats() RelayStats {
 	s.Down.Packets = cloneMap(s.Down.Packets)
 	s.Versions = cloneMap(s.Versions)
 	return s
+}
+
+// Wait waits until cond holds for the relay's statistics (checked after
+// every datagram) or ctx ends, and reports whether cond held.
+func (r *Relay) Wait(ctx context.Context, cond func(RelayStats) bool) bool {
+	for {
+		r.mu.Lock()
+		ch := r.changed
+		r.mu.Unlock()
+		if cond(r.Stats()) {
+			return true
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return cond(r.Stats())
+		}
+	}
 }
 
 func cloneMap[K comparable](m map[K]int64) map[K]int64 {
@@ -252,6 +273,8 @@ func (r *Relay) maybeRebind() {
 // process accounts for datagram b and returns what to forward, or nil to
 // drop it. r.mu is held.
 func (r *Relay) process(ds *DirStats, b []byte, c *relayClient, upward bool) []byte {
+	close(r.changed)
+	r.changed = make(chan struct{})
 	now := time.Now()
 	ds.Datagrams++
 	ds.Bytes += int64(len(b))

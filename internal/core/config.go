@@ -2,6 +2,7 @@ package core
 
 import (
 	"crypto/tls"
+	"net/netip"
 	"time"
 )
 
@@ -72,6 +73,20 @@ type Config struct {
 	// mux opens such tokens with internal/token and the same key. Nil: no
 	// NEW_TOKEN is sent.
 	TokenKey *[32]byte
+
+	// DisableActiveMigration, on a server, sends disable_active_migration
+	// (RFC 9000, Section 18.2): the client must not move to a new local
+	// address. Probes from new addresses then go unanswered, but the
+	// server still follows a client whose non-probing packets come from a
+	// new address, after validating it, since NAT rebinding looks the same
+	// (RFC 9000, Section 9).
+	DisableActiveMigration bool
+
+	// PreferredIPv4 and PreferredIPv6, on a server, are offered to the
+	// client in preferred_address (RFC 9000, Section 9.6), with a
+	// connection ID of its own (EventConnIDIssued). Zero: none. The
+	// session layer must accept datagrams for the connection there.
+	PreferredIPv4, PreferredIPv6 netip.AddrPort
 
 	// MaxDatagramFrameSize is advertised as max_datagram_frame_size: the
 	// largest DATAGRAM frame this endpoint accepts (RFC 9221, Section 3).

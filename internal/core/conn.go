@@ -16,6 +16,8 @@
 //     RFC 9369);
 //   - retry.go: Retry and address validation tokens (RFC 9000, Section 8.1);
 //   - datagram.go: unreliable datagrams (RFC 9221);
+//   - path.go, preferred.go: path validation, connection migration and the
+//     server's preferred address (RFC 9000, Sections 8.2 and 9);
 //   - timer.go: Timeout and OnTimeout.
 package core
 
@@ -117,6 +119,10 @@ type Conn struct {
 	// pathResponse answers a PATH_CHALLENGE (RFC 9000, Section 8.2.2).
 	pathResponse     [8]byte
 	pathResponseOwed bool
+	// path is path validation and migration (path.go); peerPreferred is
+	// the server's preferred address (preferred.go).
+	path          pathState
+	peerPreferred *wire.PreferredAddress
 
 	// clock is the time of the latest call into the Conn.
 	clock time.Time

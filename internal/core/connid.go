@@ -249,3 +249,65 @@ func (s *connIDState) onFrameLost(f *sentFrame) {
 		s.retireOwed = append(s.retireOwed, f.offset)
 	}
 }
+
+// rotatePeer moves to the peer's next unused connection ID and retires the
+// one in use, for a new path (RFC 9000, Sections 5.1.2 and 9.5). It reports
+// false, changing nothing, if the peer has issued no spare one.
+func (s *connIDState) rotatePeer() bool {
+	if len(s.peer) < 2 || len(s.retireOwed)+s.retiring >= maxRetiring {
+		return false
+	}
+	s.retireOwed = append(s.retireOwed, s.peer[0].seq)
+	s.peer = append(s.peer[:0], s.peer[1:]...)
+	return true
+}
+
+// usePeer makes the peer's connection ID with sequence number seq the one in
+// use, retiring the current one. It reports false if there is no such ID.
+func (s *connIDState) usePeer(seq uint64) bool {
+	for i := range s.peer {
+		if s.peer[i].seq != seq {
+			continue
+		}
+		if i == 0 {
+			return true
+		}
+		if len(s.retireOwed)+s.retiring >= maxRetiring {
+			return false
+		}
+		s.retireOwed = append(s.retireOwed, s.peer[0].seq)
+		s.peer[0] = s.peer[i]
+		s.peer = append(s.peer[:i], s.peer[i+1:]...)
+		return true
+	}
+	return false
+}
+
+// peerIDBySeq returns the peer's connection ID with sequence number seq, or
+// nil.
+func (s *connIDState) peerIDBySeq(seq uint64) []byte {
+	for i := range s.peer {
+		if s.peer[i].seq == seq {
+			return s.peer[i].id
+		}
+	}
+	return nil
+}
+
+// issuePreferred issues the connection ID of the server's preferred address,
+// sequence number 1 (RFC 9000, Section 5.1.1), once; it is carried in the
+// transport parameter, not in a NEW_CONNECTION_ID frame.
+func (s *connIDState) issuePreferred() localConnID {
+	for _, l := range s.local {
+		if l.seq == 1 {
+			return l
+		}
+	}
+	id := make([]byte, s.localLen)
+	rand.Read(id)
+	l := localConnID{seq: 1, id: id, resetToken: s.tokenFor(id)}
+	s.local = append(s.local, l)
+	s.nextSeq = max(s.nextSeq, 2)
+	s.c.events.push(Event{Kind: EventConnIDIssued, ConnID: id})
+	return l
+}

@@ -1,5 +1,7 @@
 package core
 
+import "net/netip"
+
 // EventKind names something the application may want to act on.
 type EventKind uint8
 
@@ -33,6 +35,18 @@ const (
 	EventNewToken
 	// EventDatagram: datagrams arrived; ReceiveDatagram has them.
 	EventDatagram
+	// EventPathChanged: datagrams now go to Addr, the peer's new address
+	// (RFC 9000, Section 9.3), or back to the last validated one. The
+	// session layer updates its remote address.
+	EventPathChanged
+	// EventPathValidated: the path to Addr is validated (RFC 9000,
+	// Section 8.2.3).
+	EventPathValidated
+	// EventPathFailed: validation of the path to Addr was abandoned
+	// (RFC 9000, Section 8.2.4). A server has gone back to its last
+	// validated address (EventPathChanged); a client's new local path does
+	// not work, and the session layer may move back or close.
+	EventPathFailed
 )
 
 // Event is one notification from the connection.
@@ -41,7 +55,8 @@ type Event struct {
 	StreamID int64
 	Code     uint64 // EventStreamStopped: the peer's application error code
 	ConnID   []byte
-	Token    []byte // EventNewToken; the caller may keep it
+	Token    []byte         // EventNewToken; the caller may keep it
+	Addr     netip.AddrPort // EventPathChanged, EventPathValidated, EventPathFailed
 }
 
 // eventQueue holds events until the application takes them. Consecutive
@@ -54,7 +69,7 @@ type eventQueue struct {
 func (q *eventQueue) push(e Event) {
 	if n := len(q.q); n > q.head {
 		last := q.q[n-1]
-		if last.Kind == e.Kind && last.StreamID == e.StreamID && last.Code == e.Code && e.ConnID == nil && e.Token == nil {
+		if last.Kind == e.Kind && last.StreamID == e.StreamID && last.Code == e.Code && last.Addr == e.Addr && e.ConnID == nil && e.Token == nil {
 			return
 		}
 	}

@@ -42,11 +42,9 @@ func (c *Conn) handleFrame(s *space, f wire.Frame, now time.Time) error {
 		}
 		c.onNewToken(f)
 	case *wire.PathChallengeFrame:
-		c.pathResponse, c.pathResponseOwed = f.Data, true
+		c.onPathChallenge(f.Data)
 	case *wire.PathResponseFrame:
-		// No path validation of our own is in progress; ignore
-		// (RFC 9000, Section 8.2.2 allows unsolicited responses to be
-		// dropped).
+		c.onPathResponse(f.Data, now)
 	case *wire.ConnectionCloseFrame:
 		c.onConnectionClose(f, now)
 	case *wire.HandshakeDoneFrame:

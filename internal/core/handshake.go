@@ -87,6 +87,8 @@ func (c *Conn) makeLocalParams() wire.TransportParameters {
 		}
 		p.StatelessResetToken = c.connIDs.local[0].resetToken
 		p.HasStatelessResetToken = true
+		p.DisableActiveMigration = c.cfg.DisableActiveMigration
+		p.PreferredAddress = c.preferredAddressParam()
 	}
 	// RFC 9368, Section 3; RFC 9369, Section 4 requires it of endpoints
 	// that speak version 2.
@@ -235,6 +237,9 @@ func (c *Conn) handlePeerParams(b []byte) error {
 	c.streams.onPeerParams(p)
 	if p.HasStatelessResetToken {
 		c.connIDs.setPeerResetToken(p.StatelessResetToken)
+	}
+	if c.isClient && p.PreferredAddress != nil {
+		return c.onPreferredAddress(p.PreferredAddress)
 	}
 	return nil
 }

@@ -76,6 +76,9 @@ type datagram struct {
 	toServer bool
 	data     []byte
 	seq      int // tie-breaker for equal arrival times
+	// addr is the client's address: the source of a datagram to the
+	// server, the destination of one to the client.
+	addr netip.AddrPort
 }
 
 type testPair struct {
@@ -89,6 +92,13 @@ type testPair struct {
 	serverConfig *Config
 	serverOpts   ServerOptions
 	inflight     datagramHeap // ordered by arrival time, then sending order
+	// clientAt is the client's address as the server sees it; changing it
+	// is a NAT rebinding or a migration: datagrams to the old address are
+	// lost.
+	clientAt netip.AddrPort
+	// rebindTo, if set, becomes clientAt when the client next sends: a NAT
+	// makes a new mapping for an outgoing datagram after losing the old.
+	rebindTo netip.AddrPort
 	seq          int
 	buf          []byte
 
@@ -100,6 +110,9 @@ type testPair struct {
 	// onDatagram, if set, sees and may modify every datagram before the link
 	// impairs it; returning false drops it.
 	onDatagram func(toServer bool, d []byte) bool
+	// onAddr, if set, sees every datagram with the client address it comes
+	// from or goes to, before onDatagram.
+	onAddr func(toServer bool, d []byte, addr netip.AddrPort)
 	// accept, if set, plays the mux for a datagram that arrives before the
 	// server exists: it returns the server's options, or false to drop the
 	// datagram (after answering it with p.transmit, say).
@@ -132,6 +145,7 @@ func newTestPairWith(t testing.TB, seed uint64, link linkConfig, clientCfg, serv
 		now:          testStart,
 		serverConfig: serverCfg,
 		buf:          make([]byte, 65536),
+		clientAt:     clientAddr,
 	}
 	copts.PeerAddr = serverAddr
 	copts.DstConnID = []byte{1, 2, 3, 4, 5, 6, 7, 8}
@@ -152,22 +166,38 @@ func (p *testPair) flush() {
 			continue
 		}
 		for i := 0; i < 10000; i++ {
-			n, _ := side.Send(p.buf, p.now)
+			n, to := side.Send(p.buf, p.now)
 			if n == 0 {
 				break
 			}
-			p.transmit(side == p.client, append([]byte(nil), p.buf[:n]...))
+			if side == p.client && p.rebindTo.IsValid() {
+				p.clientAt, p.rebindTo = p.rebindTo, netip.AddrPort{}
+			}
+			addr := p.clientAt
+			if side == p.server {
+				addr = to
+			}
+			p.transmitAddr(side == p.client, append([]byte(nil), p.buf[:n]...), addr)
 		}
 	}
 }
 
 func (p *testPair) transmit(toServer bool, d []byte) {
+	p.transmitAddr(toServer, d, p.clientAt)
+}
+
+// transmitAddr puts d on the link; addr is the client's address it comes
+// from or goes to.
+func (p *testPair) transmitAddr(toServer bool, d []byte, addr netip.AddrPort) {
 	if toServer {
 		p.sentToServer += len(d)
 	} else {
 		p.sentToClient += len(d)
 	}
 	p.trace = append(p.trace, traceLine(p.now, toServer, len(d)))
+	if p.onAddr != nil {
+		p.onAddr(toServer, d, addr)
+	}
 	if p.onDatagram != nil && !p.onDatagram(toServer, d) {
 		p.dropped++
 		return
@@ -195,7 +225,7 @@ func (p *testPair) transmit(toServer bool, d []byte) {
 			at = at.Add(time.Duration(p.rng.Int64N(int64(p.link.jitter))))
 		}
 		p.seq++
-		heap.Push(&p.inflight, datagram{at: at, toServer: toServer, data: data, seq: p.seq})
+		heap.Push(&p.inflight, datagram{at: at, toServer: toServer, data: data, seq: p.seq, addr: addr})
 	}
 }
 
@@ -222,8 +252,12 @@ func (p *testPair) deliver() bool {
 					continue
 				}
 			}
-			p.server.Receive(d.data, clientAddr, p.now)
+			p.server.Receive(d.data, d.addr, p.now)
 		} else {
+			if d.addr != p.clientAt {
+				p.dropped++ // no one is at the old address
+				continue
+			}
 			p.client.Receive(d.data, serverAddr, p.now)
 		}
 	}
@@ -243,7 +277,7 @@ func (p *testPair) startServer(d []byte) {
 			return
 		}
 	}
-	opts.PeerAddr = clientAddr
+	opts.PeerAddr = p.clientAt
 	if opts.OrigDstConnID == nil {
 		opts.OrigDstConnID = append([]byte(nil), h.DstConnID...)
 	}

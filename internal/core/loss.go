@@ -81,7 +81,7 @@ func (c *Conn) onAckFrame(s *space, f *wire.AckFrame, now time.Time) error {
 	// RFC 9002, Section 5.1: an RTT sample when the largest acknowledged
 	// is newly acknowledged and at least one newly acknowledged packet was
 	// ack-eliciting.
-	if newestAckedPN == largest && ackElicitingSeen {
+	if newestAckedPN == largest && ackElicitingSeen && c.countsForPath(s, newestAckedPN) {
 		var ackDelay time.Duration
 		if s.id == spaceApp {
 			ackDelay = c.peerAckDelay(f.AckDelay)
@@ -130,7 +130,9 @@ func (c *Conn) onPacketAcked(s *space, p *sentPacket, appLimited bool, now time.
 		if p.ackEliciting {
 			s.inFlightAckEliciting--
 		}
-		c.cc.OnPacketAcked(now, p.sentAt, p.size, &c.rtt, appLimited)
+		if c.countsForPath(s, p.pn) {
+			c.cc.OnPacketAcked(now, p.sentAt, p.size, &c.rtt, appLimited)
+		}
 	}
 	if p.pmtuProbe {
 		c.onPMTUProbeAcked(p.size)
@@ -222,6 +224,10 @@ func (c *Conn) detectLostPackets(s *space, now time.Time, ackedLow int64) {
 			if p.ackEliciting {
 				s.inFlightAckEliciting--
 			}
+		}
+		// Packets sent before a path change are not a congestion signal
+		// for the new path (RFC 9000, Section 9.4).
+		if p.inFlight && c.countsForPath(s, p.pn) {
 			lostAny = true
 			if p.sentAt.After(newestLostSentAt) {
 				newestLostSentAt = p.sentAt

@@ -28,8 +28,9 @@ func (c *Conn) Receive(datagram []byte, from netip.AddrPort, now time.Time) {
 	}
 	c.stats.DatagramsReceived++
 	c.stats.BytesReceived += uint64(len(datagram))
-	if !c.addressValidated {
-		c.ampReceived += uint64(len(datagram))
+	if !c.acceptFrom(from, len(datagram)) {
+		c.stats.PacketsDropped++
+		return
 	}
 	whole := datagram
 	first := true
@@ -173,6 +174,7 @@ func (c *Conn) receive1RTT(pkt, datagram []byte, from netip.AddrPort, now time.T
 		c.stats.PacketsDropped++
 		return nil
 	}
+	largest := pn > s.largestRecv
 	payload, err := c.open1RTT(pkt, hdrLen, pn, wire.ShortHeaderKeyPhase(pkt[0]), now)
 	if err != nil {
 		if _, ok := err.(*wire.TransportError); ok {
@@ -193,7 +195,11 @@ func (c *Conn) receive1RTT(pkt, datagram []byte, from netip.AddrPort, now time.T
 		c.stats.PacketsDropped++
 		return nil
 	}
-	return c.processPayload(s, wire.Packet1RTT, pn, payload, now)
+	if err := c.processPayload(s, wire.Packet1RTT, pn, payload, now); err != nil {
+		return err
+	}
+	c.onPeerAddress(from, largest, now)
+	return nil
 }
 
 // processPayload handles the frames of an authenticated packet and records
@@ -205,6 +211,7 @@ func (c *Conn) processPayload(s *space, pt wire.PacketType, pn int64, payload []
 		return wire.Errorf(wire.ProtocolViolation, 0, "packet %d has no frames", pn)
 	}
 	ackEliciting := false
+	c.path.rxNonProbing = false
 	for len(payload) > 0 {
 		f, n, err := c.parser.Next(payload)
 		if err != nil {
@@ -218,6 +225,9 @@ func (c *Conn) processPayload(s *space, pt wire.PacketType, pn int64, payload []
 		}
 		if wire.IsAckEliciting(typ) {
 			ackEliciting = true
+		}
+		if !isProbingFrame(typ) {
+			c.path.rxNonProbing = true // RFC 9000, Section 9.1
 		}
 		if err := c.handleFrame(s, f, now); err != nil {
 			return err

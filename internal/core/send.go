@@ -41,6 +41,9 @@ func (c *Conn) Send(buf []byte, now time.Time) (n int, to netip.AddrPort) {
 		return c.sendClose(buf, now), c.peerAddr
 	}
 	c.maybeUpdateKeys()
+	if n, to := c.sendOffPath(buf, now); n > 0 {
+		return n, to
+	}
 
 	limit := min(len(buf), c.maxDatagram)
 	if !c.addressValidated {
@@ -53,8 +56,12 @@ func (c *Conn) Send(buf []byte, now time.Time) (n int, to netip.AddrPort) {
 
 	// Congestion control and pacing decide whether ack-eliciting data may
 	// go; ACK-only packets always may (RFC 9002, Section 7).
-	sendData := c.probesToSend > 0 || c.bytesInFlight < c.cc.Window()
-	if sendData && c.probesToSend == 0 {
+	// PATH_CHALLENGE and PATH_RESPONSE are not held back either: the path
+	// they validate may be why nothing else gets through (RFC 9000,
+	// Section 8.2.2).
+	pathOwed := c.handshakeComplete && c.pathFramesOwed()
+	sendData := c.probesToSend > 0 || pathOwed || c.bytesInFlight < c.cc.Window()
+	if sendData && c.probesToSend == 0 && !pathOwed {
 		if t := c.pacer.NextSendTime(now, limit, c.cc.Window(), c.rtt.Smoothed); t.After(now) {
 			sendData = false
 			if c.hasDataToSend() {
@@ -75,6 +82,7 @@ func (c *Conn) Send(buf []byte, now time.Time) (n int, to netip.AddrPort) {
 	np := 0
 	b := buf[:0]
 	padDatagram := false
+	c.path.padOwed, c.path.challengeIn = false, false
 	for i := range c.spaces {
 		s := &c.spaces[i]
 		if s.discarded {
@@ -115,6 +123,16 @@ func (c *Conn) Send(buf []byte, now time.Time) (n int, to netip.AddrPort) {
 		last := &pkts[np-1]
 		b = padLastPacket(buf, b, last)
 		last.rec.inFlight = true
+	} else if c.path.padOwed {
+		// RFC 9000, Section 8.2: a datagram with PATH_CHALLENGE or
+		// PATH_RESPONSE is expanded to 1,200 bytes, within the
+		// anti-amplification limit.
+		last := &pkts[np-1]
+		b = padTo(buf, b, last, min(minDatagramSize, limit))
+		last.rec.inFlight = true
+	}
+	if c.path.challengeIn && len(b) >= minDatagramSize {
+		c.path.expanded = true
 	}
 	// Seal each packet where it lies.
 	for i := 0; i < np; i++ {
@@ -377,7 +395,7 @@ func (c *Conn) appendFrames(w *frameWriter, s *space, now time.Time) {
 // appControlOwed reports whether connection-level control frames wait.
 func (c *Conn) appControlOwed() bool {
 	ss := &c.streams
-	return c.handshakeDoneToAck && !c.handshakeDoneSent || c.newTokenOwed || c.pathResponseOwed || ss.maxDataOwed ||
+	return c.handshakeDoneToAck && !c.handshakeDoneSent || c.newTokenOwed || c.pathFramesOwed() || ss.maxDataOwed ||
 		ss.maxStreamsBidiOwed || ss.maxStreamsUniOwed || ss.blockedOwed ||
 		ss.blockedBidiOwed || ss.blockedUniOwed || c.connIDsOwed()
 }
@@ -408,11 +426,7 @@ func (c *Conn) appendControlFrames(w *frameWriter) {
 			c.newTokenOwed = false
 		}
 	}
-	if c.pathResponseOwed {
-		if w.add(stash(&c.out.pathResponse, wire.PathResponseFrame{Data: c.pathResponse}), sentFrame{}) {
-			c.pathResponseOwed = false
-		}
-	}
+	c.appendPathFrames(w)
 	if ss.maxDataOwed {
 		if w.add(stash(&c.out.maxData, wire.MaxDataFrame{Max: ss.recvWin.Update(c.clock, c.rtt.Smoothed)}), sentFrame{kind: sentMaxData}) {
 			ss.maxDataOwed = false
@@ -656,6 +670,7 @@ type outFrames struct {
 	newToken           wire.NewTokenFrame
 	datagram           wire.DatagramFrame
 	pathResponse       wire.PathResponseFrame
+	pathChallenge      wire.PathChallengeFrame
 	resetStream        wire.ResetStreamFrame
 	retireConnectionID wire.RetireConnectionIDFrame
 	stopSending        wire.StopSendingFrame

@@ -31,6 +31,7 @@ func (c *Conn) Timeout() (time.Time, bool) {
 	if !c.pacingUntil.IsZero() {
 		earliest(c.pacingUntil)
 	}
+	earliest(c.pathTimeout())
 	return t, !t.IsZero()
 }
 
@@ -56,6 +57,7 @@ func (c *Conn) OnTimeout(now time.Time) {
 		c.onLossDetectionTimeout(now)
 	}
 	c.keys1RTT.dropOldKeys(now)
+	c.onPathTimeout(now)
 	if !c.pacingUntil.IsZero() && !now.Before(c.pacingUntil) {
 		c.pacingUntil = time.Time{}
 	}
