@@ -99,3 +99,92 @@ func expectDecoderStream(t *testing.T, d *Decoder, want string) {
 }
 
 func bytesEqual(a, b []byte) bool { return string(a) == string(b) }
+
+// TestEncoderAppendixB drives the encoder through the exchanges of RFC 9204,
+// Appendix B, with Huffman coding off and its insertion policy replaced by
+// the example's choices, and checks every byte it writes.
+func TestEncoderAppendixB(t *testing.T) {
+	e := NewEncoder(220, 220, 16)
+	e.noHuffman = true
+	e.index = func(HeaderField) bool { return false }
+
+	// B.1: Literal Field Line with Name Reference.
+	encodeExpect(t, e, 0, []HeaderField{{Name: ":path", Value: "/index.html"}}, "0000 510b 2f69 6e64 6578 2e68 746d 6c")
+
+	// B.2: Dynamic Table.
+	e.index = func(HeaderField) bool { return true }
+	encodeExpect(t, e, 4, []HeaderField{
+		{Name: ":authority", Value: "www.example.com"},
+		{Name: ":path", Value: "/sample/path"},
+	}, "0381 10 11")
+	expectEncoderStream(t, e, "3fbd01 c00f 7777 772e 6578 616d 706c 652e 636f 6d c10c 2f73 616d 706c 652f 7061 7468")
+	expectRefs(t, e, []int{1, 1}, 0)
+	decoderInput(t, e, "84")
+	expectRefs(t, e, []int{0, 0}, 2)
+
+	// B.3: Speculative Insert.
+	if abs, ok := e.insert(HeaderField{Name: "custom-key", Value: "custom-value"}); !ok || abs != 2 {
+		t.Fatalf("insert = %d, %v; want 2, true", abs, ok)
+	}
+	expectEncoderStream(t, e, "4a63 7573 746f 6d2d 6b65 790c 6375 7374 6f6d 2d76 616c 7565")
+	decoderInput(t, e, "01")
+	expectRefs(t, e, []int{0, 0, 0}, 3)
+
+	// B.4: Duplicate Instruction, Stream Cancellation.
+	if abs, ok := e.duplicate(0); !ok || abs != 3 {
+		t.Fatalf("duplicate = %d, %v; want 3, true", abs, ok)
+	}
+	expectEncoderStream(t, e, "02")
+	encodeExpect(t, e, 8, []HeaderField{
+		{Name: ":authority", Value: "www.example.com"},
+		{Name: ":path", Value: "/"},
+		{Name: "custom-key", Value: "custom-value"},
+	}, "0500 80 c1 81")
+	expectRefs(t, e, []int{0, 0, 1, 1}, 3)
+	decoderInput(t, e, "48")
+	expectRefs(t, e, []int{0, 0, 0, 0}, 3)
+
+	// B.5: Dynamic Table Insert, Eviction.
+	if abs, ok := e.insert(HeaderField{Name: "custom-key", Value: "custom-value2"}); !ok || abs != 4 {
+		t.Fatalf("insert = %d, %v; want 4, true", abs, ok)
+	}
+	expectEncoderStream(t, e, "810d 6375 7374 6f6d 2d76 616c 7565 32")
+	if e.table.size != 215 || e.table.dropped != 1 {
+		t.Errorf("table size = %d, dropped = %d; want 215, 1", e.table.size, e.table.dropped)
+	}
+}
+
+func encodeExpect(t *testing.T, e *Encoder, stream uint64, fields []HeaderField, want string) {
+	t.Helper()
+	got, err := e.EncodeHeaders(nil, stream, fields)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(unhex(t, want), got, cmp.Comparer(bytesEqual)); diff != "" {
+		t.Errorf("EncodeHeaders(%d) (-want +got):\n%s", stream, diff)
+	}
+}
+
+func expectEncoderStream(t *testing.T, e *Encoder, want string) {
+	t.Helper()
+	if diff := cmp.Diff(unhex(t, want), e.EncoderStream(), cmp.Comparer(bytesEqual)); diff != "" {
+		t.Errorf("encoder stream (-want +got):\n%s", diff)
+	}
+}
+
+func expectRefs(t *testing.T, e *Encoder, refs []int, known uint64) {
+	t.Helper()
+	if diff := cmp.Diff(refs, e.refs); diff != "" {
+		t.Errorf("references (-want +got):\n%s", diff)
+	}
+	if e.knownReceived != known {
+		t.Errorf("Known Received Count = %d, want %d", e.knownReceived, known)
+	}
+}
+
+func decoderInput(t *testing.T, e *Encoder, in string) {
+	t.Helper()
+	if err := e.HandleDecoderStream(unhex(t, in)); err != nil {
+		t.Fatalf("HandleDecoderStream(%s): %v", in, err)
+	}
+}
