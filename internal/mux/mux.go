@@ -41,10 +41,12 @@ type Mux struct {
 	readErr   error         // why the reader stopped; set before readerEnd
 
 	// Reader goroutine state.
-	limiter tokenBucket
-	mac     hash.Hash // HMAC-SHA256 keyed with key
-	macSum  [sha256.Size]byte
-	scratch []byte // replies are built here
+	batch    *batchReader    // nil: one ReadFromUDPAddrPort per datagram
+	handleFn func(*Datagram) // m.handle, made once
+	limiter  tokenBucket
+	mac      hash.Hash // HMAC-SHA256 keyed with key
+	macSum   [sha256.Size]byte
+	scratch  []byte // replies are built here
 }
 
 // New starts a mux on conn, which it owns from now on: Close closes it. New
@@ -81,9 +83,17 @@ func newMux(conn *net.UDPConn, cfg Config, now func() time.Time) (*Mux, error) {
 	}
 	m.mac = hmac.New(sha256.New, m.key[:])
 	m.limiter = newTokenBucket(cfg.ReplyRate, cfg.ReplyBurst, now())
+	m.handleFn = m.handle
+	if !disableBatchReads {
+		m.batch = newBatchReader(conn, m.pool)
+	}
 	go m.readLoop()
 	return m, nil
 }
+
+// disableBatchReads makes new muxes read one datagram per system call;
+// tests set it to exercise that path.
+var disableBatchReads = false
 
 // LocalAddr returns the socket's local address.
 func (m *Mux) LocalAddr() netip.AddrPort {

@@ -15,6 +15,10 @@ const maxConsecutiveReadErrors = 100
 // keeps failing.
 func (m *Mux) readLoop() {
 	defer close(m.readerEnd)
+	if m.batch != nil {
+		m.readBatches()
+		return
+	}
 	errs := 0
 	for {
 		d := m.pool.get()
@@ -37,6 +41,29 @@ func (m *Mux) readLoop() {
 		d.Data = d.buf[:n]
 		d.From = from
 		m.handle(d)
+	}
+}
+
+// readBatches is readLoop with batched reads (recvmmsg on Linux).
+func (m *Mux) readBatches() {
+	defer m.batch.release()
+	errs := 0
+	for {
+		err := m.batch.read(m.handleFn)
+		if err == nil {
+			errs = 0
+			continue
+		}
+		if errors.Is(err, net.ErrClosed) {
+			m.readErr = ErrClosed
+			return
+		}
+		m.stats.readErrors.Add(1)
+		if errs++; errs >= maxConsecutiveReadErrors {
+			m.readErr = err
+			m.signalDone()
+			return
+		}
 	}
 }
 
