@@ -99,8 +99,8 @@ type testPair struct {
 	// rebindTo, if set, becomes clientAt when the client next sends: a NAT
 	// makes a new mapping for an outgoing datagram after losing the old.
 	rebindTo netip.AddrPort
-	seq          int
-	buf          []byte
+	seq      int
+	buf      []byte
 
 	// Counters seen by the link.
 	sentToServer, sentToClient int // bytes

@@ -52,9 +52,11 @@ type pathState struct {
 	ccFloor int64
 
 	// What Receive learned of the packet being processed.
-	rxFrom        netip.AddrPort
-	rxLen         int
-	rxNonProbing  bool
+	rxFrom       netip.AddrPort
+	rxLen        int
+	rxNonProbing bool
+
+	// Counters for PathStats.
 	migrations     int // times the peer address changed
 	validations    int // paths validated after the handshake
 	failedToValid  int // validations abandoned
