@@ -8,6 +8,9 @@
 // than a second. The exit status is 1 if any download fails. If
 // SSLKEYLOGFILE is set, TLS secrets are appended to that file for Wireshark.
 //
+// Standard error gets one line per connection, such as
+// "connection 1: version=v1", and one per download.
+//
 // Usage:
 //
 //	go run ./examples/client [-out DIR] [-insecure] [-cacert FILE] [-v2] https://host:port/path...
@@ -94,7 +97,7 @@ func run(urls []string, out string, insecure bool, caCert string, v2 bool) error
 		TLSConfig: tlsConf,
 		Config:    conf,
 		OnSession: func(n int, s *quic.Session) {
-			fmt.Fprintf(os.Stderr, "connection %d: %s version=%s\n", n, s.RemoteAddr(), hq.VersionName(s.ConnectionState().Version))
+			fmt.Fprintf(os.Stderr, "connection %d: version=%s\n", n, hq.VersionName(s.ConnectionState().Version))
 		},
 	}
 	defer c.Close()

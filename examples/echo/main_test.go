@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"io"
 	"os"
 	"testing"
@@ -12,9 +13,11 @@ func TestEcho(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stdout := os.Stdout
-	os.Stdout = w
-	defer func() { os.Stdout = stdout }()
+	// main defines its flags on a fresh command line of no arguments.
+	stdout, args, cmdline := os.Stdout, os.Args, flag.CommandLine
+	os.Stdout, os.Args = w, []string{"echo"}
+	flag.CommandLine = flag.NewFlagSet("echo", flag.ExitOnError)
+	defer func() { os.Stdout, os.Args, flag.CommandLine = stdout, args, cmdline }()
 	main()
 	w.Close()
 	got, err := io.ReadAll(r)
