@@ -6,7 +6,14 @@
 // Dial (or a Dialer's DialContext). A Session carries Streams, opened with
 // OpenStream and taken with AcceptStream; a Stream is a net.Conn. Errors are
 // typed (*TransportError, *ApplicationError, *StreamError, ErrIdleTimeout,
-// ErrStatelessReset) and work with errors.As and errors.Is.
+// ErrStatelessReset, ErrHandshakeTimeout) and work with errors.As and
+// errors.Is. A Listener can also Dial from its own socket.
+//
+// Code written for net.Listener and net.Conn runs over QUIC streams with
+// StreamListener, whose Accept returns every bidirectional stream peers
+// open, and StreamDialer, whose DialContext opens a stream on a session
+// shared per address: for instance http.Serve with an http.Transport whose
+// DialContext is a StreamDialer's.
 //
 // Underneath, each Session is one goroutine that owns a sans-I/O connection
 // (internal/core): datagrams and the time go in, datagrams and deadlines come

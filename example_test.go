@@ -12,6 +12,7 @@ import (
 	"log"
 	"math/big"
 	"net"
+	"net/http"
 	"time"
 
 	"github.com/quince-go/quic"
@@ -69,6 +70,33 @@ func Example() {
 	}
 	fmt.Printf("%s", reply)
 	// Output: hello, quince
+}
+
+// ExampleStreamListener serves HTTP/1.1 with net/http over QUIC streams,
+// one stream per HTTP connection.
+func ExampleStreamListener() {
+	serverTLS, clientTLS := exampleTLS()
+	ln, err := quic.ListenStreams("udp", "127.0.0.1:0", serverTLS, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "hello from %s\n", r.URL.Path)
+	})}
+	go srv.Serve(ln)
+	defer srv.Close() // closes ln
+
+	dialer := &quic.StreamDialer{TLSConfig: clientTLS}
+	defer dialer.Close()
+	client := &http.Client{Transport: &http.Transport{DialContext: dialer.DialContext}}
+	resp, err := client.Get("http://" + ln.Addr().String() + "/quince")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	fmt.Printf("%s %s", resp.Status, body)
+	// Output: 200 OK hello from /quince
 }
 
 // exampleTLS makes a self-signed certificate for 127.0.0.1 and the TLS
