@@ -41,8 +41,9 @@ func longType(version uint32, bits byte) PacketType {
 
 // PacketInfo is what the relay reads from a packet's unprotected header.
 type PacketInfo struct {
-	Type    PacketType
-	Version uint32 // 0 for short headers and version negotiation
+	Type      PacketType
+	Version   uint32 // 0 for short headers and version negotiation
+	DstConnID string // long headers only
 }
 
 // ParseDatagram returns the packets coalesced in a datagram (RFC 9000,
@@ -62,15 +63,15 @@ func ParseDatagram(b []byte) []PacketInfo {
 			return append(out, PacketInfo{Type: PacketVersionNegotiation})
 		}
 		typ := longType(version, (b[0]>>4)&3)
-		out = append(out, PacketInfo{Type: typ, Version: version})
-		if typ == PacketUnknown || typ == PacketRetry {
-			return out // a Retry runs to the end of the datagram
-		}
 		p := 5
 		dcidLen := int(b[p])
 		p += 1 + dcidLen
 		if p >= len(b) {
-			return out
+			return append(out, PacketInfo{Type: typ, Version: version})
+		}
+		out = append(out, PacketInfo{Type: typ, Version: version, DstConnID: string(b[6:p])})
+		if typ == PacketUnknown || typ == PacketRetry {
+			return out // a Retry runs to the end of the datagram
 		}
 		scidLen := int(b[p])
 		p += 1 + scidLen

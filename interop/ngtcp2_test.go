@@ -303,3 +303,12 @@ func TestNgtcp2(t *testing.T) {
 type errNotApplicable string
 
 func (e errNotApplicable) Error() string { return "not applicable: " + string(e) }
+
+// errPeerFault is a failure caused by the other stack (named), shown in the
+// matrix as a failure of that pairing but not failing quince's suite.
+type errPeerFault struct {
+	peer string
+	err  error
+}
+
+func (e errPeerFault) Error() string { return e.peer + " (not quince): " + e.err.Error() }

@@ -88,12 +88,14 @@ type Relay struct {
 }
 
 type relayClient struct {
-	addr      *net.UDPAddr
-	up        *net.UDPConn
-	validated bool
-	preUp     int64 // client bytes forwarded before validation
-	preDown   int64 // server bytes received before validation
-	rebound   bool  // up is a rebound socket
+	addr          *net.UDPAddr
+	up            *net.UDPConn
+	validated     bool
+	firstDCID     string // the DCID of the client's first Initial
+	usesServerCID bool   // the client now sends to a connection ID the server chose
+	preUp         int64  // client bytes forwarded before validation
+	preDown       int64  // server bytes received before validation
+	rebound       bool   // up is a rebound socket
 }
 
 // NewRelay starts a relay on network's loopback in front of server.
@@ -280,6 +282,17 @@ func (r *Relay) process(ds *DirStats, b []byte, c *relayClient, upward bool) []b
 	ds.Bytes += int64(len(b))
 	long, handshake := false, false
 	for _, p := range ParseDatagram(b) {
+		if upward && p.Type == PacketInitial {
+			// RFC 9000, Section 8.1: a server may also consider the
+			// client's address validated once the client uses a
+			// connection ID the server chose (of at least 64 bits).
+			switch {
+			case c.firstDCID == "":
+				c.firstDCID = p.DstConnID
+			case p.DstConnID != c.firstDCID && len(p.DstConnID) >= 8:
+				c.usesServerCID = true
+			}
+		}
 		ds.Packets[p.Type]++
 		if p.Version != 0 {
 			r.stats.Versions[p.Version]++
@@ -335,7 +348,7 @@ func (r *Relay) process(ds *DirStats, b []byte, c *relayClient, upward bool) []b
 	}
 	if upward && !c.validated {
 		c.preUp += int64(len(b))
-		c.validated = handshake
+		c.validated = handshake || c.usesServerCID
 	}
 	return b
 }
