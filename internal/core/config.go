@@ -12,6 +12,12 @@ type Config struct {
 	// TLS is the TLS configuration. It must not be nil; NextProtos must list
 	// at least one protocol (RFC 9001, Section 8.1). A client must set
 	// ServerName or InsecureSkipVerify; a server must have certificates.
+	//
+	// Resumption (RFC 9001, Section 4.5): a client keeps sessions in
+	// TLS.ClientSessionCache. A server's connections use TLS itself when
+	// its MinVersion is tls.VersionTLS13, and so share its automatic
+	// session ticket keys; otherwise each uses a copy, and tickets work
+	// across connections only with keys set by TLS.SetSessionTicketKeys.
 	TLS *tls.Config
 
 	// Versions are the QUIC versions this endpoint speaks, preferred first.
@@ -93,6 +99,16 @@ type Config struct {
 	// 0, the default, refuses datagrams; 65535 accepts any that fits a
 	// packet.
 	MaxDatagramFrameSize uint64
+
+	// Allow0RTT enables 0-RTT (RFC 9001, Section 4.6). On a client, a
+	// connection that resumes a session whose ticket allows early data
+	// may send stream data before the handshake completes
+	// (EarlyDataAllowed); sessions are kept in TLS.ClientSessionCache. On
+	// a server, the tickets it issues allow early data and it accepts
+	// 0-RTT from clients that use them. 0-RTT data can be replayed by an
+	// attacker: enable it only for idempotent early requests (RFC 9001,
+	// Section 9.2; see zerortt.go).
+	Allow0RTT bool
 }
 
 // CongestionAlgorithm names a congestion controller.

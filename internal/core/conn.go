@@ -18,6 +18,8 @@
 //   - datagram.go: unreliable datagrams (RFC 9221);
 //   - path.go, preferred.go: path validation, connection migration and the
 //     server's preferred address (RFC 9000, Sections 8.2 and 9);
+//   - zerortt.go: session resumption and 0-RTT (RFC 9001, Sections 4.5
+//     and 4.6);
 //   - timer.go: Timeout and OnTimeout.
 package core
 
@@ -51,6 +53,9 @@ type Conn struct {
 	keys1RTT appKeys
 
 	connIDs connIDState
+
+	// early is the resumption and 0-RTT state (zerortt.go).
+	early earlyState
 
 	// Handshake state.
 	handshakeComplete  bool // TLS says the handshake is done

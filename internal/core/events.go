@@ -47,6 +47,12 @@ const (
 	// validated address (EventPathChanged); a client's new local path does
 	// not work, and the session layer may move back or close.
 	EventPathFailed
+	// EventEarlyDataAccepted and EventEarlyDataRejected: a client learns
+	// whether the server accepted its 0-RTT (RFC 9001, Section 4.6.2).
+	// After a rejection, the stream data sent in 0-RTT goes again in
+	// 1-RTT packets by itself; the application protocol may differ (ALPN).
+	EventEarlyDataAccepted
+	EventEarlyDataRejected
 )
 
 // Event is one notification from the connection.

@@ -17,11 +17,20 @@ import (
 // level, handshake bytes to send, the peer's transport parameters.
 
 func (c *Conn) startTLS() error {
-	tlsConf := c.cfg.TLS.Clone()
-	if tlsConf.MinVersion < tls.VersionTLS13 {
-		tlsConf.MinVersion = tls.VersionTLS13 // RFC 9001, Section 4.2
+	tlsConf := c.cfg.TLS
+	if tlsConf.MinVersion < tls.VersionTLS13 || c.isClient {
+		// A server uses the application's config itself when it can, so
+		// that its connections share crypto/tls's automatic session
+		// ticket keys and resume each other's sessions.
+		tlsConf = tlsConf.Clone()
+		tlsConf.MinVersion = max(tlsConf.MinVersion, tls.VersionTLS13) // RFC 9001, Section 4.2
 	}
-	qc := &tls.QUICConfig{TLSConfig: tlsConf}
+	if c.isClient && tlsConf.ClientSessionCache != nil {
+		tlsConf.ClientSessionCache = versionedSessionCache{tlsConf.ClientSessionCache, c.version}
+	}
+	// Session events let quince keep transport parameters with tickets
+	// and decide on 0-RTT (zerortt.go).
+	qc := &tls.QUICConfig{TLSConfig: tlsConf, EnableSessionEvents: true}
 	if c.isClient {
 		c.tls = tls.QUICClient(qc)
 	} else {
@@ -158,7 +167,18 @@ func (c *Conn) handleTLSEvents(now time.Time) error {
 		case tls.QUICTransportParametersRequired:
 			c.setLocalParams()
 		case tls.QUICHandshakeDone:
+			if err := c.onEarlyDataAccepted(); err != nil {
+				return err
+			}
 			c.onHandshakeComplete(now)
+		case tls.QUICResumeSession:
+			c.onResumeSession(e.SessionState)
+		case tls.QUICStoreSession:
+			c.onStoreSession(e.SessionState)
+		case tls.QUICRejectedEarlyData:
+			if err := c.onEarlyDataRejected(now); err != nil {
+				return err
+			}
 		case tls.QUICErrorEvent:
 			return tlsError(e.Err)
 		}
@@ -179,7 +199,7 @@ func (c *Conn) spaceForLevel(l tls.QUICEncryptionLevel) *space {
 
 func (c *Conn) installSecret(e tls.QUICEvent, now time.Time) error {
 	if e.Level == tls.QUICEncryptionLevelEarly {
-		return nil // 0-RTT is not supported yet
+		return c.installEarlySecret(e)
 	}
 	keys, err := protect.NewKeys(e.Suite, c.version, e.Data)
 	if err != nil {
@@ -191,6 +211,11 @@ func (c *Conn) installSecret(e tls.QUICEvent, now time.Time) error {
 			c.keys1RTT.setRead(keys)
 		} else {
 			c.keys1RTT.setWrite(keys)
+			if c.isClient {
+				// RFC 9001, Section 4.9.3: a client drops 0-RTT keys
+				// once it has 1-RTT keys.
+				c.early.keys = nil
+			}
 		}
 		return nil
 	}
@@ -235,6 +260,9 @@ func (c *Conn) handlePeerParams(b []byte) error {
 	// Datagrams stay at 1,200 bytes until path MTU discovery finds more
 	// (pmtud.go); the peer's max_udp_payload_size caps the search.
 	c.streams.onPeerParams(p)
+	if c.early.status == earlyOffered {
+		c.raiseStreamLimits(p)
+	}
 	if p.HasStatelessResetToken {
 		c.connIDs.setPeerResetToken(p.StatelessResetToken)
 	}
@@ -256,7 +284,7 @@ func (c *Conn) onHandshakeComplete(now time.Time) {
 		c.handshakeDoneToAck = true
 		c.issueNewToken(now)
 		c.confirmHandshake(now)
-		c.tls.SendSessionTicket(tls.QUICSessionTicketOptions{})
+		c.sendSessionTicket()
 		c.handleTLSEvents(now)
 	}
 	c.connIDs.issueMore()

@@ -313,7 +313,10 @@ func (c *Conn) ptoTime(now time.Time) (time.Time, *space) {
 	duration := (c.rtt.Smoothed + max(4*c.rtt.Var, recovery.Granularity)) << c.ptoCount
 	anyInFlight := false
 	for i := range c.spaces {
-		if c.spaces[i].inFlightAckEliciting > 0 {
+		// 0-RTT packets, which can't have a PTO of their own until the
+		// handshake is confirmed, must not stop the client's
+		// anti-deadlock PTO either.
+		if c.spaces[i].inFlightAckEliciting > 0 && (spaceID(i) != spaceApp || c.handshakeConfirmed) {
 			anyInFlight = true
 		}
 	}

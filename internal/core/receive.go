@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/quince-go/quic/internal/core/protect"
 	"github.com/quince-go/quic/internal/core/wire"
 )
 
@@ -50,6 +51,7 @@ func (c *Conn) Receive(datagram []byte, from netip.AddrPort, now time.Time) {
 			return
 		}
 	}
+	c.processBuffered0RTT(from, now)
 }
 
 // receivePacket processes one packet. An error is a connection error; packets
@@ -90,15 +92,32 @@ func (c *Conn) receivePacket(pkt, datagram []byte, first bool, from netip.AddrPo
 	case wire.PacketHandshake:
 		s, pt = &c.spaces[spaceHandshake], wire.PacketHandshake
 	default:
-		// 0-RTT is not supported yet; drop.
-		c.stats.PacketsDropped++
-		return nil
+		if c.isClient {
+			// RFC 9000, Section 17.2.3: only clients send 0-RTT.
+			c.stats.PacketsDropped++
+			return nil
+		}
+		// 0-RTT packets share the application space with 1-RTT
+		// (RFC 9000, Section 12.3).
+		s, pt = &c.spaces[spaceApp], wire.Packet0RTT
 	}
 	if !c.connIDs.isLocal(h.DstConnID) && !(!c.isClient && bytes.Equal(h.DstConnID, c.initialDstConnID)) {
 		c.stats.PacketsDropped++
 		return nil
 	}
-	keys, switchTo := c.readKeysFor(&h, s)
+	var keys *protect.Keys
+	var switchTo uint32
+	if pt == wire.Packet0RTT {
+		if c.early.keys == nil || h.Version != c.early.version {
+			if !c.buffer0RTT(pkt) {
+				c.stats.PacketsDropped++
+			}
+			return nil
+		}
+		keys = c.early.keys
+	} else {
+		keys, switchTo = c.readKeysFor(&h, s)
+	}
 	if keys == nil || s.discarded {
 		c.stats.PacketsDropped++
 		return nil
@@ -194,6 +213,11 @@ func (c *Conn) receive1RTT(pkt, datagram []byte, from netip.AddrPort, now time.T
 		// Finished is dropped; the client will send its data again.
 		c.stats.PacketsDropped++
 		return nil
+	}
+	if !c.isClient {
+		// RFC 9001, Section 4.9.3: the client sends no more 0-RTT
+		// once it sends 1-RTT; only reordered packets could still come.
+		c.early.keys = nil
 	}
 	if err := c.processPayload(s, wire.Packet1RTT, pn, payload, now); err != nil {
 		return err

@@ -18,6 +18,7 @@ type builtPacket struct {
 	lengthOffset int // long headers: where the Length field is; -1 for short
 	pn           int64
 	rec          *sentPacket
+	zeroRTT      bool // a 0-RTT packet of the application space
 }
 
 // Send writes the next datagram to send into buf and returns its length and
@@ -145,7 +146,9 @@ func (c *Conn) Send(buf []byte, now time.Time) (n int, to netip.AddrPort) {
 		c.onPacketSent(p.s, p.rec)
 		c.stats.PacketsSent++
 		if p.s.id == spaceApp {
-			c.keys1RTT.sealed++
+			if !p.zeroRTT {
+				c.keys1RTT.sealed++
+			}
 		}
 	}
 	n = len(b)
@@ -209,15 +212,22 @@ func (c *Conn) hasDataToSend() bool {
 // nothing to send now.
 func (c *Conn) appendPacket(b []byte, s *space, limit int, sendData bool, now time.Time) ([]byte, builtPacket, bool) {
 	var keys *protect.Keys
+	zeroRTT := false
 	if s.id == spaceApp {
 		keys = c.keys1RTT.write
+		if keys == nil && c.sending0RTT() {
+			// RFC 9001, Section 4.6.1: stream data before the
+			// handshake completes goes in 0-RTT packets.
+			keys, zeroRTT = c.early.keys, true
+		}
 	} else {
 		keys = s.writeKeys
 	}
 	if keys == nil {
 		return b, builtPacket{}, false
 	}
-	ackDue := s.ackOwed && !s.ackDeadline.After(now)
+	// RFC 9000, Section 12.4, Table 3: no ACK frames in 0-RTT packets.
+	ackDue := s.ackOwed && !zeroRTT && !s.ackDeadline.After(now)
 	if !ackDue && !(sendData && c.spaceHasData(s)) {
 		return b, builtPacket{}, false
 	}
@@ -225,7 +235,7 @@ func (c *Conn) appendPacket(b []byte, s *space, limit int, sendData bool, now ti
 	start := len(b)
 	pn := s.nextPN
 	pnLen := wire.PacketNumberLen(pn, s.largestAcked)
-	p := builtPacket{s: s, keys: keys, start: start, pn: pn, pnLen: pnLen, lengthOffset: -1}
+	p := builtPacket{s: s, keys: keys, start: start, pn: pn, pnLen: pnLen, lengthOffset: -1, zeroRTT: zeroRTT}
 	b = c.appendHeader(b, &p)
 	payloadStart := len(b)
 
@@ -234,7 +244,7 @@ func (c *Conn) appendPacket(b []byte, s *space, limit int, sendData bool, now ti
 	rec.sentAt = now
 	w := frameWriter{b: b, limit: limit, rec: rec}
 
-	if s.ackOwed {
+	if s.ackOwed && !zeroRTT {
 		c.appendAck(&w, s, now)
 	}
 	if sendData {
@@ -289,20 +299,24 @@ func (p *builtPacket) seal(buf []byte) {
 // and Handshake spaces, a short one for 1-RTT (RFC 9000, Section 17). It
 // sets p's packet number and Length offsets.
 func (c *Conn) appendHeader(b []byte, p *builtPacket) []byte {
-	if p.s.id == spaceApp {
+	if p.s.id == spaceApp && !p.zeroRTT {
 		b, p.pnOffset = wire.AppendShortHeader(b, c.connIDs.peerID(), p.pn, p.pnLen, c.keys1RTT.writePhase, false)
 		return b
 	}
 	typ := wire.PacketInitial
+	version := c.version
 	var token []byte
-	if p.s.id == spaceHandshake {
+	if p.zeroRTT {
+		// RFC 9369, Section 4: 0-RTT packets keep the original version.
+		typ, version = wire.Packet0RTT, c.early.version
+	} else if p.s.id == spaceHandshake {
 		typ = wire.PacketHandshake
 	} else if c.isClient {
 		// RFC 9000, Section 17.2.2: a client's Initials carry its token.
 		token = c.token
 	}
 	b, p.lengthOffset, p.pnOffset = wire.AppendLongHeader(b, wire.LongHeaderFields{
-		Type: typ, Version: c.version,
+		Type: typ, Version: version,
 		DstConnID: c.connIDs.peerID(), SrcConnID: c.connIDs.local[0].id,
 		Token:        token,
 		PacketNumber: p.pn, PacketNumberLen: p.pnLen,
@@ -339,6 +353,9 @@ func (w *frameWriter) add(f wire.Frame, sf sentFrame) bool {
 func (c *Conn) spaceHasData(s *space) bool {
 	if s.cryptoSend.HasPending() || s.pingOwed {
 		return true
+	}
+	if s.id == spaceApp && c.sending0RTT() {
+		return c.streams.sendQueue.len() > 0
 	}
 	return s.id == spaceApp && c.handshakeComplete && (c.streams.sendQueue.len() > 0 || c.appControlOwed() || c.datagramsOut.len() > 0)
 }
@@ -388,6 +405,11 @@ func (c *Conn) appendFrames(w *frameWriter, s *space, now time.Time) {
 	}
 	if s.id == spaceApp && c.handshakeComplete {
 		c.appendDatagrams(w)
+		c.appendStreamFrames(w)
+	} else if s.id == spaceApp && c.sending0RTT() {
+		// Only stream frames go in 0-RTT: the control frames wait for
+		// the handshake (RFC 9000, Section 12.4, Table 3 allows
+		// these).
 		c.appendStreamFrames(w)
 	}
 }

@@ -53,6 +53,7 @@ type space struct {
 
 	// Receiving and acknowledging (RFC 9000, Section 13.2).
 	received       ranges.Set // packet numbers received
+	forgotten      uint64     // packet numbers below it are no longer tracked
 	largestRecv    int64      // -1 until a packet arrives
 	largestRecvAt  time.Time  // when largestRecv arrived, for the ACK delay
 	ackOwed        bool       // an ACK frame should be sent
@@ -83,7 +84,7 @@ func (s *space) onPacketReceived(pn int64, ackEliciting bool, now time.Time, max
 	}
 	s.received.Add(uint64(pn), uint64(pn)+1)
 	if s.received.Len() > maxAckRanges {
-		s.received.RemoveBelow(s.received.At(1).Start)
+		s.forget(s.received.At(1).Start)
 	}
 	if !ackEliciting {
 		return
@@ -104,7 +105,7 @@ func (s *space) onPacketReceived(pn int64, ackEliciting bool, now time.Time, max
 
 // isDuplicate reports whether pn was already received.
 func (s *space) isDuplicate(pn int64) bool {
-	if s.received.Len() > 0 && uint64(pn) < s.received.At(0).Start {
+	if uint64(pn) < s.forgotten {
 		// Older than everything remembered: treat as a duplicate rather
 		// than process a packet that may have been seen before.
 		return true
@@ -135,6 +136,12 @@ func (s *space) onAckSent() {
 // (RFC 9000, Section 13.2.4).
 func (s *space) onAckOfAckReceived(largest int64) {
 	if largest > 0 && s.received.Len() > 1 {
-		s.received.RemoveBelow(uint64(largest))
+		s.forget(uint64(largest))
 	}
+}
+
+// forget stops tracking the packet numbers below pn.
+func (s *space) forget(pn uint64) {
+	s.received.RemoveBelow(pn)
+	s.forgotten = max(s.forgotten, pn)
 }

@@ -113,7 +113,7 @@ func (c *Conn) OpenStream(bidi bool) (int64, error) {
 	if c.closing.state != stateOpen {
 		return 0, c.closeErr()
 	}
-	if !c.handshakeComplete && c.peerParams == nil {
+	if !c.handshakeComplete && c.sendParams() == nil {
 		return 0, ErrStreamLimit
 	}
 	var id int64
@@ -166,15 +166,8 @@ func (ss *streamSet) newStream(id int64) *stream {
 	local := ss.isLocal(id)
 	s.hasSend = !isUni(id) || local
 	s.hasRecv = !isUni(id) || !local
-	if s.hasSend && c.peerParams != nil {
-		switch {
-		case isUni(id):
-			s.sendWin.SetLimit(c.peerParams.InitialMaxStreamDataUni)
-		case local:
-			s.sendWin.SetLimit(c.peerParams.InitialMaxStreamDataBidiRemote)
-		default:
-			s.sendWin.SetLimit(c.peerParams.InitialMaxStreamDataBidiLocal)
-		}
+	if p := c.sendParams(); s.hasSend && p != nil {
+		s.sendWin.SetLimit(c.initialStreamSendLimit(id, p))
 	}
 	if s.hasRecv {
 		s.recvWin = flow.NewRecvWindow(c.cfg.InitialMaxStreamData, c.cfg.MaxStreamData)

@@ -183,6 +183,17 @@ func (b *SendBuffer) OnLost(offset uint64, n int, fin bool) {
 	b.lost.Add(start, end)
 }
 
+// Unsend forgets what was sent beyond the acknowledged data: those bytes
+// are new data again, to be sent under flow control, and so is the FIN. It
+// is for a client whose 0-RTT packets the server rejected (RFC 9001,
+// Section 4.6.2), when nothing the server saw counts; the buffer must have
+// no acknowledged data above its first gap.
+func (b *SendBuffer) Unsend() {
+	b.sent = b.acked
+	b.lost.Clear()
+	b.finSent, b.finLost = false, false
+}
+
 // Release discards all data and returns the buffer's memory to the pool,
 // leaving an empty buffer. Use it when the stream is reset or done.
 func (b *SendBuffer) Release() {

@@ -433,3 +433,28 @@ func BenchmarkSendBuffer(b *testing.B) {
 		}
 	}
 }
+
+func TestSendBufferUnsend(t *testing.T) {
+	var b SendBuffer
+	b.Write([]byte("hello, world"))
+	b.SetFin()
+	off, data, fin, _ := b.NextSend(5, 100)
+	b.MarkSent(off, len(data), fin)
+	b.OnLost(off, len(data), fin)
+	off, data, fin, _ = b.NextSend(100, 100)
+	b.MarkSent(off, len(data), fin)
+	b.Unsend()
+	if b.MaxSent() != 0 {
+		t.Fatalf("MaxSent after Unsend = %d; want 0", b.MaxSent())
+	}
+	// Everything is new data again, held back by the limit.
+	off, data, fin, ok := b.NextSend(100, 4)
+	if !ok || off != 0 || string(data) != "hell" || fin {
+		t.Fatalf("NextSend = %d, %q, %v, %v; want 0, \"hell\", false, true", off, data, fin, ok)
+	}
+	b.MarkSent(off, len(data), fin)
+	off, data, fin, _ = b.NextSend(100, 100)
+	if off != 4 || string(data) != "o, world" || !fin {
+		t.Fatalf("NextSend = %d, %q, %v; want 4, \"o, world\", true", off, data, fin)
+	}
+}
