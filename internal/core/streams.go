@@ -395,9 +395,22 @@ func (ss *streamSet) onMaxStreams(f *wire.MaxStreamsFrame) error {
 
 func (ss *streamSet) onBlockedFrame(f wire.Frame) error {
 	switch f := f.(type) {
+	case *wire.DataBlockedFrame:
+		// The peer is stuck on the connection window. If the application
+		// has read anything since the last MAX_DATA, release it now rather
+		// than at the half-window mark: unread data parked on other
+		// streams can keep consumption below that mark forever
+		// (RFC 9000, Section 4.1).
+		if ss.recvWin.Consumed()+ss.recvWin.Window() > ss.recvWin.Limit() {
+			ss.maxDataOwed = true
+		}
 	case *wire.StreamDataBlockedFrame:
 		// Check the direction (RFC 9000, Section 19.13).
-		_, err := ss.streamForFrame(int64(f.StreamID), wire.FrameStreamDataBlocked, true)
+		s, err := ss.streamForFrame(int64(f.StreamID), wire.FrameStreamDataBlocked, true)
+		if s != nil && !s.readClosed && !s.resetReceived && s.recvWin.Consumed()+s.recvWin.Window() > s.recvWin.Limit() {
+			s.maxDataOwed = true
+			ss.queue(s)
+		}
 		return err
 	case *wire.StreamsBlockedFrame:
 		if f.Limit > maxStreamsLimit {
