@@ -240,9 +240,31 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			break
 		}
 	}
+	if err == nil {
+		// The last responses may not have reached the clients yet, and
+		// closing a session discards what is unacknowledged: give the
+		// clients, which close idle sessions after GOAWAY, a moment to do
+		// so first.
+		linger := time.NewTimer(shutdownLinger)
+		defer linger.Stop()
+		for _, sc := range conns {
+			select {
+			case <-sc.c.s.Context().Done():
+				continue
+			case <-ctx.Done():
+				err = ctx.Err()
+			case <-linger.C:
+			}
+			break
+		}
+	}
 	s.closeAll()
 	return err
 }
+
+// shutdownLinger bounds how long Shutdown waits for clients to close their
+// sessions once their requests are done.
+const shutdownLinger = 2 * time.Second
 
 // Close closes the listeners and every session at once, with H3_NO_ERROR;
 // requests in flight fail.
@@ -449,6 +471,8 @@ func (sc *serverConn) handle(st *quic.Stream) {
 	// What the handler left unread the client need not send (RFC 9114,
 	// Section 4.1).
 	defer b.Close()
+	ctx = context.WithValue(ctx, http.LocalAddrContextKey, c.s.LocalAddr())
+	ctx = context.WithValue(ctx, sessionContextKey{}, c.s)
 	req = req.WithContext(ctx)
 	rw := newResponseWriter(c, st, m.method == http.MethodHead)
 	if !sc.serveHTTP(rw, req, st) {
@@ -513,6 +537,16 @@ func (sc *serverConn) reject(st *quic.Stream, status int) {
 	rw := newResponseWriter(sc.c, st, false)
 	rw.WriteHeader(status)
 	rw.finish()
+}
+
+// sessionContextKey is the key of a request context's *quic.Session.
+type sessionContextKey struct{}
+
+// SessionFromContext returns the QUIC session a request handled by a
+// Server came on, from the request's context.
+func SessionFromContext(ctx context.Context) (*quic.Session, bool) {
+	s, ok := ctx.Value(sessionContextKey{}).(*quic.Session)
+	return s, ok
 }
 
 func splitList(v string) []string {
