@@ -99,6 +99,10 @@ type testPair struct {
 	// rebindTo, if set, becomes clientAt when the client next sends: a NAT
 	// makes a new mapping for an outgoing datagram after losing the old.
 	rebindTo netip.AddrPort
+	// serverAt is the server address the client last sent to; the
+	// server's datagrams come from it (a server with a preferred address
+	// answers from the address it was reached at).
+	serverAt netip.AddrPort
 	seq      int
 	buf      []byte
 
@@ -146,6 +150,7 @@ func newTestPairWith(t testing.TB, seed uint64, link linkConfig, clientCfg, serv
 		serverConfig: serverCfg,
 		buf:          make([]byte, 65536),
 		clientAt:     clientAddr,
+		serverAt:     serverAddr,
 	}
 	copts.PeerAddr = serverAddr
 	copts.DstConnID = []byte{1, 2, 3, 4, 5, 6, 7, 8}
@@ -176,6 +181,8 @@ func (p *testPair) flush() {
 			addr := p.clientAt
 			if side == p.server {
 				addr = to
+			} else if to.IsValid() {
+				p.serverAt = to
 			}
 			p.transmitAddr(side == p.client, append([]byte(nil), p.buf[:n]...), addr)
 		}
@@ -258,7 +265,7 @@ func (p *testPair) deliver() bool {
 				p.dropped++ // no one is at the old address
 				continue
 			}
-			p.client.Receive(d.data, serverAddr, p.now)
+			p.client.Receive(d.data, p.serverAt, p.now)
 		}
 	}
 	return delivered

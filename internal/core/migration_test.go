@@ -2,12 +2,15 @@ package core
 
 import (
 	"bytes"
+	"container/heap"
 	"crypto/sha256"
+	"errors"
 	"net/netip"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/quince-go/quic/internal/core/wire"
 )
 
 // Connection migration (RFC 9000, Section 9) in the harness: the link moves
@@ -261,5 +264,243 @@ func TestPathChallengeOnRebinding(t *testing.T) {
 	}
 	if got := challengeSizes[len(challengeSizes)-1]; got < minDatagramSize {
 		t.Errorf("sizes of the datagrams with PATH_CHALLENGE %v; want the last at least %d", challengeSizes, minDatagramSize)
+	}
+}
+
+// spoofCopy puts a copy of the client datagram d on the link as if it came
+// from addr, arriving before the genuine one (RFC 9000, Sections 9.3.2 and
+// 9.3.3).
+func (p *testPair) spoofCopy(d []byte, addr netip.AddrPort) {
+	if p.onAddr != nil {
+		p.onAddr(true, d, addr)
+	}
+	p.seq++
+	heap.Push(&p.inflight, datagram{at: p.now, toServer: true, data: append([]byte(nil), d...), seq: p.seq, addr: addr})
+}
+
+func TestSpoofedMigration(t *testing.T) {
+	attacker := netip.MustParseAddrPort("198.18.0.66:666")
+	for _, tc := range []struct {
+		name string
+		// silence drops everything between the genuine client and the
+		// server for this long after the spoofed copy, so that nothing
+		// but the validation timer can undo the migration.
+		silence time.Duration
+	}{
+		{"peer_keeps_sending", 0},
+		{"validation_times_out", 10 * time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := newTestPair(t, 21, linkConfig{delay: 10 * time.Millisecond}, nil, nil)
+			log := watchPaths(p)
+			p.handshake()
+			pathEvents(p.server)
+			d := newDownload(p, 1<<20)
+			p.run(time.Second, func() bool { d.step(); return d.got.Len() > 100<<10 })
+			spoofed := false
+			var silenceUntil time.Time
+			p.onDatagram = func(toServer bool, b []byte) bool {
+				if !spoofed && toServer {
+					spoofed = true
+					p.spoofCopy(b, attacker)
+					silenceUntil = p.now.Add(tc.silence)
+				}
+				return !p.now.Before(silenceUntil)
+			}
+			p.run(time.Second, func() bool { d.step(); return spoofed })
+			if !spoofed {
+				t.Fatal("no client datagram to copy")
+			}
+			if !p.run(time.Minute, d.done) {
+				t.Fatalf("download did not finish: client err %v, server err %v", p.client.Err(), p.serverErr())
+			}
+			d.check(t)
+			checkOpen(t, p)
+			if got := p.server.PeerAddr(); got != clientAddr {
+				t.Errorf("server sends to %v; want the genuine %v", got, clientAddr)
+			}
+			if log.ampViolation != "" {
+				t.Errorf("anti-amplification limit broken toward the attacker: %s", log.ampViolation)
+			}
+			if n := log.toAddr[attacker]; n == 0 || n > 3*log.fromAddr[attacker] {
+				t.Errorf("server sent %d bytes to the spoofed address, which sent %d; want some, at most 3x", n, log.fromAddr[attacker])
+			}
+			evs := pathEvents(p.server)
+			want := []Event{{Kind: EventPathChanged, Addr: attacker}, {Kind: EventPathChanged, Addr: clientAddr}}
+			if tc.silence > 0 {
+				want = []Event{{Kind: EventPathChanged, Addr: attacker}, {Kind: EventPathFailed, Addr: attacker}, {Kind: EventPathChanged, Addr: clientAddr}}
+			}
+			if diff := cmp.Diff(want, evs, addrCmp); diff != "" {
+				t.Errorf("server path events (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestClientMigrate(t *testing.T) {
+	p := newTestPair(t, 31, linkConfig{delay: 10 * time.Millisecond, loss: 0.05}, nil, nil)
+	if err := p.client.Migrate(p.now); !errors.Is(err, ErrMigrationTooEarly) {
+		t.Errorf("Migrate before the handshake: %v; want %v", err, ErrMigrationTooEarly)
+	}
+	log := watchPaths(p)
+	p.handshake()
+	pathEvents(p.server)
+	d := newDownload(p, 2<<20)
+	p.run(time.Minute, func() bool { d.step(); return d.got.Len() > 256<<10 })
+	// The session layer moves to a new socket, then tells the core.
+	newAddr := netip.MustParseAddrPort("192.0.2.77:5000")
+	oldCID := clone(p.client.connIDs.peerID())
+	window := p.client.cc.Window()
+	p.clientAt = newAddr
+	if err := p.client.Migrate(p.now); err != nil {
+		t.Fatalf("Migrate: %v", err)
+	}
+	if bytes.Equal(p.client.connIDs.peerID(), oldCID) {
+		t.Errorf("client kept its connection ID on the new path")
+	}
+	if got, want := p.client.cc.Window(), newTestPair(t, 1, linkConfig{}, nil, nil).client.cc.Window(); got != want {
+		t.Errorf("congestion window after Migrate %d (before %d); want the initial %d", got, window, want)
+	}
+	if !p.run(time.Minute, d.done) {
+		t.Fatalf("download did not finish: client err %v, server err %v", p.client.Err(), p.serverErr())
+	}
+	d.check(t)
+	checkOpen(t, p)
+	if got := p.server.PeerAddr(); got != newAddr {
+		t.Errorf("server sends to %v; want %v", got, newAddr)
+	}
+	if log.ampViolation != "" {
+		t.Errorf("anti-amplification: %s", log.ampViolation)
+	}
+	if diff := cmp.Diff([]Event{{Kind: EventPathValidated, Addr: serverAddr}}, pathEvents(p.client), addrCmp); diff != "" {
+		t.Errorf("client path events (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]Event{{Kind: EventPathChanged, Addr: newAddr}, {Kind: EventPathValidated, Addr: newAddr}}, pathEvents(p.server), addrCmp); diff != "" {
+		t.Errorf("server path events (-want +got):\n%s", diff)
+	}
+}
+
+func TestMigrateRefused(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		server Config
+		setup  func(p *testPair)
+		want   error
+	}{
+		{name: "disable_active_migration", server: Config{DisableActiveMigration: true}, want: ErrMigrationDisabled},
+		{name: "no_spare_connection_id", setup: func(p *testPair) {
+			p.client.connIDs.peer = p.client.connIDs.peer[:1]
+		}, want: ErrNoConnIDForMigration},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := newTestPair(t, 41, linkConfig{delay: 10 * time.Millisecond}, nil, &tc.server)
+			p.handshake()
+			if tc.setup != nil {
+				tc.setup(p)
+			}
+			cid := clone(p.client.connIDs.peerID())
+			if err := p.client.Migrate(p.now); !errors.Is(err, tc.want) {
+				t.Fatalf("Migrate: %v; want %v", err, tc.want)
+			}
+			if !bytes.Equal(p.client.connIDs.peerID(), cid) || p.client.PathValidating() {
+				t.Errorf("a refused Migrate changed the connection")
+			}
+		})
+	}
+}
+
+// TestDisableActiveMigration: a server that sent disable_active_migration
+// leaves probes from a new address unanswered, but still follows a NAT
+// rebinding, which it can't tell from a migration (RFC 9000, Section 9).
+func TestDisableActiveMigration(t *testing.T) {
+	for _, dam := range []bool{false, true} {
+		t.Run(map[bool]string{false: "allowed", true: "disabled"}[dam], func(t *testing.T) {
+			p := newTestPair(t, 51, linkConfig{delay: 10 * time.Millisecond}, nil, &Config{DisableActiveMigration: dam})
+			p.handshake()
+			if got := p.client.PeerParams().DisableActiveMigration; got != dam {
+				t.Fatalf("client sees disable_active_migration %v; want %v", got, dam)
+			}
+			// A probing packet from a new address.
+			probeFrom := netip.MustParseAddrPort("192.0.2.99:7000")
+			pkt := seal1RTT(t, p.client, frames(&wire.PathChallengeFrame{Data: [8]byte{1, 2, 3, 4, 5, 6, 7, 8}}, &wire.PaddingFrame{N: 1200}))
+			p.server.Receive(pkt, probeFrom, p.now)
+			answered := 0
+			for {
+				n, to := p.server.Send(p.buf, p.now)
+				if n == 0 {
+					break
+				}
+				if to == probeFrom {
+					answered++
+					if n < minDatagramSize {
+						t.Errorf("PATH_RESPONSE in %d bytes; want it expanded to %d", n, minDatagramSize)
+					}
+				}
+			}
+			if want := map[bool]int{false: 1, true: 0}[dam]; answered != want {
+				t.Errorf("%d datagrams to the probing address; want %d", answered, want)
+			}
+			if got := p.server.PeerAddr(); got != clientAddr {
+				t.Errorf("a probe moved the server to %v", got)
+			}
+			// NAT rebinding is followed either way.
+			d := newDownload(p, 256<<10)
+			newAddr := netip.MustParseAddrPort("192.0.2.1:50000")
+			p.rebindTo = newAddr
+			if !p.run(time.Minute, d.done) {
+				t.Fatal("download did not finish")
+			}
+			d.check(t)
+			if got := p.server.PeerAddr(); got != newAddr {
+				t.Errorf("server sends to %v; want %v", got, newAddr)
+			}
+		})
+	}
+}
+
+func TestPreferredAddress(t *testing.T) {
+	preferred := netip.MustParseAddrPort("192.0.2.200:8443")
+	p := newTestPair(t, 61, linkConfig{delay: 10 * time.Millisecond}, nil, &Config{PreferredIPv4: preferred})
+	p.handshake()
+	got, ok := p.client.PreferredAddress()
+	if !ok || got != preferred {
+		t.Fatalf("PreferredAddress() = %v, %v; want %v", got, ok, preferred)
+	}
+	// The preferred address's connection ID routes to the server.
+	pa := p.client.PeerParams().PreferredAddress
+	if !p.server.connIDs.isLocal(pa.ConnID) {
+		t.Fatalf("preferred_address connection ID is not the server's")
+	}
+	pathEvents(p.client)
+	if err := p.client.MigrateToPreferredAddress(p.now); err != nil {
+		t.Fatalf("MigrateToPreferredAddress: %v", err)
+	}
+	d := newDownload(p, 256<<10)
+	if !p.run(time.Minute, d.done) {
+		t.Fatal("download did not finish")
+	}
+	d.check(t)
+	checkOpen(t, p)
+	if got := p.client.PeerAddr(); got != preferred {
+		t.Errorf("client sends to %v; want %v", got, preferred)
+	}
+	if !bytes.Equal(p.client.connIDs.peerID(), pa.ConnID) {
+		t.Errorf("client does not use the preferred address's connection ID")
+	}
+	if diff := cmp.Diff([]Event{{Kind: EventPathChanged, Addr: preferred}, {Kind: EventPathValidated, Addr: preferred}}, pathEvents(p.client), addrCmp); diff != "" {
+		t.Errorf("client path events (-want +got):\n%s", diff)
+	}
+}
+
+// TestUnknownServerAddress: a client drops packets from an address that is
+// not its server's (RFC 9000, Section 9).
+func TestUnknownServerAddress(t *testing.T) {
+	p := newTestPair(t, 71, linkConfig{delay: 10 * time.Millisecond}, nil, nil)
+	p.handshake()
+	before := p.client.Stats().PacketsDropped
+	pkt := seal1RTT(t, p.server, frames(&wire.PingFrame{}, &wire.PaddingFrame{N: 30}))
+	p.client.Receive(pkt, netip.MustParseAddrPort("192.0.2.3:443"), p.now)
+	if got := p.client.Stats().PacketsDropped; got != before+1 {
+		t.Errorf("dropped %d packets; want %d", got, before+1)
 	}
 }
