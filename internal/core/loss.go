@@ -134,7 +134,8 @@ func (c *Conn) onPacketAcked(s *space, p *sentPacket, appLimited bool, now time.
 			c.cc.OnPacketAcked(now, p.sentAt, p.size, &c.rtt, appLimited)
 		}
 	}
-	if p.pmtuProbe {
+	if p.pmtuProbe && c.countsForPath(s, p.pn) {
+		// (A probe sent on an earlier path says nothing of this one.)
 		c.onPMTUProbeAcked(p.size)
 	}
 	for i := range p.frames {
@@ -213,7 +214,9 @@ func (c *Conn) detectLostPackets(s *space, now time.Time, ackedLow int64) {
 			// Not a congestion signal (RFC 8899, Section 4.4).
 			c.bytesInFlight -= p.size
 			s.inFlightAckEliciting--
-			c.onPMTUProbeLost()
+			if c.countsForPath(s, p.pn) {
+				c.onPMTUProbeLost()
+			}
 			s.sent.packets[i] = nil
 			s.sent.release(p)
 			continue
