@@ -43,6 +43,10 @@ func (b *body) Read(p []byte) (int, error) {
 		return 0, b.err
 	}
 	n, err := b.read(p)
+	if err != nil && err != io.EOF && b.client && b.ctx.Err() != nil {
+		// The request's context cancelled the stream.
+		err = b.ctx.Err()
+	}
 	if err != nil {
 		b.fail(err)
 	}

@@ -412,3 +412,74 @@ func TestHeadAndNoContent(t *testing.T) {
 		}
 	}
 }
+
+func TestResponseBodyContextCancel(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	e := newTestEnv(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "partial")
+		w.(http.Flusher).Flush()
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, "GET", e.url+"/", nil)
+	resp, err := e.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	buf := make([]byte, 7)
+	if _, err := io.ReadFull(resp.Body, buf); err != nil || string(buf) != "partial" {
+		t.Fatalf("read %q, %v", buf, err)
+	}
+	cancel()
+	if _, err := resp.Body.Read(buf); !errors.Is(err, context.Canceled) {
+		t.Errorf("read after cancel: %v, want context.Canceled", err)
+	}
+}
+
+// TestDynamicTableUsed checks that once the server's SETTINGS came, the
+// client's encoder refers to repeated fields in the QPACK dynamic table
+// and the server decodes them.
+func TestDynamicTableUsed(t *testing.T) {
+	const v = "a long header value that the dynamic table should hold after first use"
+	e := newTestEnv(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, r.Header.Get("X-Long"))
+	}))
+	get := func() {
+		req, _ := http.NewRequest("GET", e.url+"/", nil)
+		req.Header.Set("X-Long", v)
+		resp, err := e.client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if string(b) != v {
+			t.Fatalf("body %q", b)
+		}
+	}
+	get()
+	e.tr.mu.Lock()
+	var cc *clientConn
+	for _, c := range e.tr.conns {
+		cc = c
+	}
+	e.tr.mu.Unlock()
+	<-cc.c.settingsReady
+	for range 3 {
+		get()
+	}
+	cc.c.encMu.Lock()
+	block, err := cc.c.enc.EncodeHeaders(nil, 1000, []field{{Name: "x-long", Value: v}})
+	cc.c.encMu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(block) > 10 {
+		t.Errorf("repeated field encoded in %d bytes; dynamic table unused", len(block))
+	}
+}
