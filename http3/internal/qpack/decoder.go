@@ -139,7 +139,7 @@ func (d *Decoder) DecodeHeaders(streamID uint64, block []byte) ([]HeaderField, e
 				f.Name = e.Name
 			}
 			f.NeverIndex = c&0x20 != 0
-			if f.Value, m, err = consumeString(b, 8, limit, code); err != nil {
+			if f.Value, m, err = consumeString(b, 8, fieldLineLimit, code); err != nil {
 				return nil, fieldErr(err)
 			}
 			b = b[m:]
@@ -155,7 +155,7 @@ func (d *Decoder) DecodeHeaders(streamID uint64, block []byte) ([]HeaderField, e
 			}
 			f.Name = e.Name
 			f.NeverIndex = c&0x08 != 0
-			if f.Value, m, err = consumeString(b, 8, limit, code); err != nil {
+			if f.Value, m, err = consumeString(b, 8, fieldLineLimit, code); err != nil {
 				return nil, fieldErr(err)
 			}
 			b = b[m:]
@@ -163,11 +163,11 @@ func (d *Decoder) DecodeHeaders(streamID uint64, block []byte) ([]HeaderField, e
 			f.NeverIndex = c&0x10 != 0
 			var m int
 			var err error
-			if f.Name, m, err = consumeString(b, 4, limit, code); err != nil {
+			if f.Name, m, err = consumeString(b, 4, fieldLineLimit, code); err != nil {
 				return nil, fieldErr(err)
 			}
 			b = b[m:]
-			if f.Value, m, err = consumeString(b, 8, limit, code); err != nil {
+			if f.Value, m, err = consumeString(b, 8, fieldLineLimit, code); err != nil {
 				return nil, fieldErr(err)
 			}
 			b = b[m:]
@@ -193,6 +193,13 @@ func (d *Decoder) DecodeHeaders(streamID uint64, block []byte) ([]HeaderField, e
 	}
 	return fields, nil
 }
+
+// fieldLineLimit is the string length limit inside a field section. The
+// section is already in memory (the HTTP/3 layer bounds its frames), so its
+// strings are not limited one by one: the section's total size is, and a
+// section over Decoder's limit is ErrFieldSectionTooLarge, which lets the
+// HTTP/3 layer answer 431 instead of closing the connection.
+const fieldLineLimit = maxInt
 
 // fieldErr turns errShort, which means a truncated field line inside a
 // complete field section, into a decompression failure.

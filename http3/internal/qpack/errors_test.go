@@ -244,3 +244,16 @@ func TestEncoderNoDynamicTable(t *testing.T) {
 		t.Errorf("encoder stream = %x, want nothing", s)
 	}
 }
+
+// TestLongValueTooLarge: one value longer than the whole limit is
+// ErrFieldSectionTooLarge, not a connection error.
+func TestLongValueTooLarge(t *testing.T) {
+	e := NewEncoder(0, 0, 0)
+	block, err := e.EncodeHeaders(nil, 0, []HeaderField{{Name: "x-big", Value: strings.Repeat("v", 5000)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewDecoder(0, 0, 1000).DecodeHeaders(0, block); err != ErrFieldSectionTooLarge {
+		t.Errorf("err = %v, want ErrFieldSectionTooLarge", err)
+	}
+}
