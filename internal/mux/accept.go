@@ -43,8 +43,13 @@ func (m *Mux) Accept(ctx context.Context) (*Datagram, error) {
 
 // acceptOrRefuse queues d, a client's first Initial, for Accept and
 // reserves its Destination Connection ID, or, when the backlog is full,
-// refuses the connection.
+// refuses the connection. An Initial whose token asks for it is answered
+// with INVALID_TOKEN or a Retry instead (see validate).
 func (m *Mux) acceptOrRefuse(d *Datagram, h wire.InvariantHeader) {
+	if !m.validate(d, h) {
+		d.Release()
+		return
+	}
 	if len(m.backlog) < cap(m.backlog) {
 		if !m.reserve(h.DstConnID) {
 			// A session registered the ID since handle looked it up.
@@ -58,23 +63,23 @@ func (m *Mux) acceptOrRefuse(d *Datagram, h wire.InvariantHeader) {
 		return
 	}
 	if m.allowReply() {
-		m.sendRefusal(d, h)
+		if lh, err := wire.ParseLongHeader(d.Data); err == nil && m.sendClose(d, lh, wire.ConnectionRefused) {
+			m.stats.refused.Add(1)
+		}
 	}
 	d.Release()
 }
 
-// sendRefusal answers a client's first Initial with an Initial packet that
-// carries CONNECTION_CLOSE with CONNECTION_REFUSED (RFC 9000, Sections
-// 10.2.3 and 20.1), protected with the server's Initial keys derived from
-// the client's Destination Connection ID (RFC 9001, Section 5.2). The
+// sendClose answers lh, a client's first Initial in d, with an Initial
+// packet that carries CONNECTION_CLOSE with code (RFC 9000, Sections 10.2.3
+// and 20.1): CONNECTION_REFUSED when the backlog is full, INVALID_TOKEN for
+// a bad Retry token. It is protected with the server's Initial keys derived
+// from the client's Destination Connection ID (RFC 9001, Section 5.2). The
 // server's Source Connection ID is that same ID, which a server may keep
 // (RFC 9000, Section 7.2). The reply is far smaller than the 1200-byte
-// trigger, within the anti-amplification limit (Section 8.1).
-func (m *Mux) sendRefusal(d *Datagram, h wire.InvariantHeader) {
-	lh, err := wire.ParseLongHeader(d.Data)
-	if err != nil {
-		return // isNewConnection parsed it
-	}
+// trigger, within the anti-amplification limit (Section 8.1). It reports
+// whether the reply was sent.
+func (m *Mux) sendClose(d *Datagram, lh wire.LongHeader, code wire.ErrorCode) bool {
 	_, server := protect.InitialKeys(lh.Version, lh.DstConnID)
 	const pnLen = 1
 	b, lengthOff, pnOff := wire.AppendLongHeader(m.scratch[:0], wire.LongHeaderFields{
@@ -85,7 +90,7 @@ func (m *Mux) sendRefusal(d *Datagram, h wire.InvariantHeader) {
 		PacketNumber:    0,
 		PacketNumberLen: pnLen,
 	})
-	cc := wire.ConnectionCloseFrame{Code: uint64(wire.ConnectionRefused)}
+	cc := wire.ConnectionCloseFrame{Code: uint64(code)}
 	b = cc.Append(b)
 	// RFC 9001, Section 5.4.2: the header protection sample starts 4 bytes
 	// after the start of the Packet Number field; pad with PADDING frames
@@ -95,7 +100,5 @@ func (m *Mux) sendRefusal(d *Datagram, h wire.InvariantHeader) {
 	}
 	wire.PutLongHeaderLength(b, lengthOff, len(b)-pnOff+protect.TagLen)
 	b = server.Seal(b, pnOff, pnLen, 0)
-	if m.WriteTo(b, d.From) == nil {
-		m.stats.refused.Add(1)
-	}
+	return m.WriteTo(b, d.From) == nil
 }

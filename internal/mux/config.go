@@ -36,6 +36,19 @@ type Config struct {
 	// (see Mux.StatelessResetKey). Default: a random key.
 	StatelessResetKey *[32]byte
 
+	// TokenKey seals and opens the address validation tokens of a server
+	// mux (internal/token): the Retry tokens it makes, and the NEW_TOKEN
+	// tokens that its sessions' cores make with the same key
+	// (core.Config.TokenKey; see Mux.TokenKey). Default: a random key.
+	TokenKey *[32]byte
+
+	// Retry, on a server, is asked about every client's first Initial
+	// whose token did not validate the client's address: if it reports
+	// true, the mux answers with a Retry (RFC 9000, Section 8.1.2) and
+	// keeps no state. Nil: never. It runs on the reader goroutine and
+	// must be quick.
+	Retry func() bool
+
 	// MaxDatagramSize is the largest datagram read; a longer one is dropped
 	// and counted as Oversized. At least 1200 (RFC 9000, Section 14).
 	// Default 1500.

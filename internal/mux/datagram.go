@@ -13,6 +13,9 @@ type Datagram struct {
 	Data []byte
 	// From is the address the datagram came from.
 	From netip.AddrPort
+	// Validation is set on a datagram from Accept: what the token of the
+	// client's Initial proved.
+	Validation Validation
 
 	buf  []byte // len 0, cap MaxDatagramSize+1
 	pool *sync.Pool
@@ -25,7 +28,7 @@ func (d *Datagram) Release() {
 		panic("mux: Datagram released twice")
 	}
 	p := d.pool
-	d.Data, d.From, d.pool = nil, netip.AddrPort{}, nil
+	d.Data, d.From, d.Validation, d.pool = nil, netip.AddrPort{}, Validation{}, nil
 	p.Put(d)
 }
 

@@ -10,6 +10,8 @@ import (
 	"net/netip"
 	"sync"
 	"time"
+
+	"github.com/quince-go/quic/internal/token"
 )
 
 // ErrClosed is returned by the methods of a closed Mux.
@@ -18,12 +20,14 @@ var ErrClosed = errors.New("mux: closed")
 // Mux shares one UDP socket among QUIC sessions. Its methods are safe for
 // concurrent use.
 type Mux struct {
-	conn  *net.UDPConn
-	cfg   Config
-	key   [32]byte
-	pool  *datagramPool
-	stats counters
-	now   func() time.Time // time.Now, replaced in tests
+	conn   *net.UDPConn
+	cfg    Config
+	key    [32]byte
+	tokKey [32]byte
+	tokens *token.Protector
+	pool   *datagramPool
+	stats  counters
+	now    func() time.Time // time.Now, replaced in tests
 
 	// backlog holds new-connection Initials for Accept. Only the reader
 	// sends on it; it is never closed.
@@ -81,6 +85,12 @@ func newMux(conn *net.UDPConn, cfg Config, now func() time.Time) (*Mux, error) {
 	} else {
 		rand.Read(m.key[:])
 	}
+	if cfg.TokenKey != nil {
+		m.tokKey = *cfg.TokenKey
+	} else {
+		rand.Read(m.tokKey[:])
+	}
+	m.tokens = token.New(&m.tokKey)
 	m.mac = hmac.New(sha256.New, m.key[:])
 	m.limiter = newTokenBucket(cfg.ReplyRate, cfg.ReplyBurst, now())
 	m.handleFn = m.handle
@@ -104,6 +114,14 @@ func (m *Mux) LocalAddr() netip.AddrPort {
 // reset tokens. Sessions pass it to core.Config.StatelessResetKey.
 func (m *Mux) StatelessResetKey() *[32]byte {
 	k := m.key
+	return &k
+}
+
+// TokenKey returns the key of the mux's address validation tokens. Server
+// sessions pass it to core.Config.TokenKey, so that the NEW_TOKEN tokens
+// their cores issue open here.
+func (m *Mux) TokenKey() *[32]byte {
+	k := m.tokKey
 	return &k
 }
 

@@ -23,8 +23,16 @@ type Stats struct {
 	Held                uint64 // kept for a connection waiting in Accept, see Accept
 	Pending             uint64 // dropped: for a connection waiting in Accept, past the held ones
 	RateLimited         uint64 // dropped: a reply was due but over the rate limit
-	ReadErrors          uint64 // failed reads (not counted in Received)
-	WriteErrors         uint64 // failed writes, replies and WriteTo
+
+	// Address validation (see Config.Retry). Retries counts new Initials
+	// answered with a Retry; RetryValidated and TokenValidated those
+	// queued for Accept with a valid Retry or NEW_TOKEN token;
+	// InvalidTokens the Retry tokens answered with INVALID_TOKEN (not
+	// queued) and the NEW_TOKEN tokens ignored.
+	Retries, RetryValidated, TokenValidated, InvalidTokens uint64
+
+	ReadErrors  uint64 // failed reads (not counted in Received)
+	WriteErrors uint64 // failed writes, replies and WriteTo
 }
 
 // counters are the live counters behind Stats.
@@ -34,6 +42,8 @@ type counters struct {
 	inboxFull, malformed, oversized      atomic.Uint64
 	unroutable, pending, rateLimited     atomic.Uint64
 	held                                 atomic.Uint64
+	retries, retryValidated              atomic.Uint64
+	tokenValidated, invalidTokens        atomic.Uint64
 	readErrors, writeErrors              atomic.Uint64
 }
 
@@ -52,6 +62,10 @@ func (c *counters) snapshot() Stats {
 		Held:                c.held.Load(),
 		Pending:             c.pending.Load(),
 		RateLimited:         c.rateLimited.Load(),
+		Retries:             c.retries.Load(),
+		RetryValidated:      c.retryValidated.Load(),
+		TokenValidated:      c.tokenValidated.Load(),
+		InvalidTokens:       c.invalidTokens.Load(),
 		ReadErrors:          c.readErrors.Load(),
 		WriteErrors:         c.writeErrors.Load(),
 	}
