@@ -504,3 +504,73 @@ func TestUnknownServerAddress(t *testing.T) {
 		t.Errorf("dropped %d packets; want %d", got, before+1)
 	}
 }
+
+// TestClientMigrateFails: a client whose new path carries nothing learns it
+// from EventPathFailed after the validation timer (RFC 9000, Section 8.2.4).
+func TestClientMigrateFails(t *testing.T) {
+	p := newTestPair(t, 81, linkConfig{delay: 10 * time.Millisecond}, nil, nil)
+	p.handshake()
+	pathEvents(p.client)
+	dead := netip.MustParseAddrPort("192.0.2.66:6666")
+	p.onAddr = nil
+	p.onDatagram = func(toServer bool, d []byte) bool { return p.clientAt != dead }
+	p.clientAt = dead
+	start := p.now
+	if err := p.client.Migrate(p.now); err != nil {
+		t.Fatalf("Migrate: %v", err)
+	}
+	var evs []Event
+	p.run(10*time.Second, func() bool {
+		evs = append(evs, pathEvents(p.client)...)
+		return len(evs) > 0
+	})
+	if diff := cmp.Diff([]Event{{Kind: EventPathFailed, Addr: serverAddr}}, evs, addrCmp); diff != "" {
+		t.Fatalf("client path events (-want +got):\n%s", diff)
+	}
+	// RFC 9000, Section 8.2.4: three times the PTO of a new path, about
+	// three seconds.
+	if took := p.now.Sub(start); took < 2*time.Second || took > 4*time.Second {
+		t.Errorf("validation abandoned after %v; want about 3s", took)
+	}
+	if got := p.client.PathStats().ChallengesSent; got < 2 {
+		t.Errorf("%d PATH_CHALLENGE sent; want more than one before giving up", got)
+	}
+}
+
+// TestManySpoofedAddresses: copies of one genuine packet from a thousand
+// forged addresses cost the server bounded state and don't move it for
+// good.
+func TestManySpoofedAddresses(t *testing.T) {
+	p := newTestPair(t, 91, linkConfig{delay: 10 * time.Millisecond}, nil, nil)
+	log := watchPaths(p)
+	p.handshake()
+	d := newDownload(p, 512<<10)
+	p.run(time.Second, func() bool { d.step(); return d.got.Len() > 64<<10 })
+	spoofs := 0
+	p.onDatagram = func(toServer bool, b []byte) bool {
+		if toServer && spoofs < 1000 {
+			for i := 0; i < 10; i++ {
+				spoofs++
+				p.spoofCopy(b, netip.AddrPortFrom(netip.AddrFrom4([4]byte{198, 18, byte(spoofs >> 8), byte(spoofs)}), 1000))
+			}
+		}
+		return true
+	}
+	if !p.run(time.Minute, d.done) {
+		t.Fatalf("download did not finish: client err %v, server err %v", p.client.Err(), p.serverErr())
+	}
+	d.check(t)
+	checkOpen(t, p)
+	if got := p.server.PeerAddr(); got != clientAddr {
+		t.Errorf("server sends to %v; want %v", got, clientAddr)
+	}
+	if log.ampViolation != "" {
+		t.Errorf("anti-amplification: %s", log.ampViolation)
+	}
+	if got := p.server.PathStats().Migrations; got < 100 {
+		t.Errorf("%d migrations; want the forged copies to have moved the server each time", got)
+	}
+	if n := len(p.server.connIDs.retireOwed) + p.server.connIDs.retiring; n > maxRetiring {
+		t.Errorf("%d connection IDs being retired; want at most %d", n, maxRetiring)
+	}
+}
