@@ -21,6 +21,9 @@ type Result struct {
 	Client, Server, Case string
 	Status               Status
 	Detail               string // the reason, for Fail and NotApplicable; figures for Pass
+	// Section names the table the result belongs to; "" is the first,
+	// unheaded table (the QUIC cases).
+	Section string
 }
 
 func (r Result) cell() string {
@@ -40,6 +43,17 @@ func (r Result) cell() string {
 type Matrix struct {
 	mu      sync.Mutex
 	results []Result
+	notes   map[string]string // by section: text printed under its heading
+}
+
+// SetNote sets the text printed under section's heading.
+func (m *Matrix) SetNote(section, note string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.notes == nil {
+		m.notes = make(map[string]string)
+	}
+	m.notes[section] = note
 }
 
 // Add records a result, replacing an earlier one for the same cell.
@@ -47,7 +61,7 @@ func (m *Matrix) Add(r Result) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for i, old := range m.results {
-		if old.Client == r.Client && old.Server == r.Server && old.Case == r.Case {
+		if old.Client == r.Client && old.Server == r.Server && old.Case == r.Case && old.Section == r.Section {
 			m.results[i] = r
 			return
 		}
@@ -62,15 +76,48 @@ func (m *Matrix) Len() int {
 	return len(m.results)
 }
 
-// Markdown renders the matrix as a table: a row per case, a column per
-// client/server pair, in the order first recorded.
+// Markdown renders the matrix as tables, one per section in the order
+// first recorded, the unnamed section first and without a heading: a row
+// per case, a column per client/server pair, in the order first recorded.
 func (m *Matrix) Markdown() string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	sections := []string{""}
+	for _, r := range m.results {
+		if !slices.Contains(sections, r.Section) {
+			sections = append(sections, r.Section)
+		}
+	}
+	var b strings.Builder
+	var pass, fail, na int
+	for _, sec := range sections {
+		var results []Result
+		for _, r := range m.results {
+			if r.Section == sec {
+				results = append(results, r)
+			}
+		}
+		if len(results) == 0 {
+			continue
+		}
+		if sec != "" {
+			fmt.Fprintf(&b, "\n## %s\n\n", sec)
+			if note := m.notes[sec]; note != "" {
+				b.WriteString(note + "\n\n")
+			}
+		}
+		p, f, n := writeTable(&b, results)
+		pass, fail, na = pass+p, fail+f, na+n
+	}
+	fmt.Fprintf(&b, "\n%d pass, %d fail, %d not applicable.\n", pass, fail, na)
+	return b.String()
+}
+
+// writeTable writes one table of results and returns their counts.
+func writeTable(b *strings.Builder, results []Result) (pass, fail, na int) {
 	var cases, pairs []string
 	cells := make(map[[2]string]Result)
-	var pass, fail, na int
-	for _, r := range m.results {
+	for _, r := range results {
 		pair := r.Client + " → " + r.Server
 		if !slices.Contains(cases, r.Case) {
 			cases = append(cases, r.Case)
@@ -88,11 +135,10 @@ func (m *Matrix) Markdown() string {
 			na++
 		}
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "| case | %s |\n", strings.Join(pairs, " | "))
-	fmt.Fprintf(&b, "|---|%s\n", strings.Repeat("---|", len(pairs)))
+	fmt.Fprintf(b, "| case | %s |\n", strings.Join(pairs, " | "))
+	fmt.Fprintf(b, "|---|%s\n", strings.Repeat("---|", len(pairs)))
 	for _, c := range cases {
-		fmt.Fprintf(&b, "| %s |", c)
+		fmt.Fprintf(b, "| %s |", c)
 		for _, p := range pairs {
 			r, ok := cells[[2]string{c, p}]
 			cell := "—"
@@ -100,10 +146,9 @@ func (m *Matrix) Markdown() string {
 				cell = strings.ReplaceAll(r.cell(), "|", "\\|")
 				cell = strings.ReplaceAll(cell, "\n", " ")
 			}
-			fmt.Fprintf(&b, " %s |", cell)
+			fmt.Fprintf(b, " %s |", cell)
 		}
 		b.WriteString("\n")
 	}
-	fmt.Fprintf(&b, "\n%d pass, %d fail, %d not applicable.\n", pass, fail, na)
-	return b.String()
+	return pass, fail, na
 }
