@@ -60,11 +60,52 @@ type Config struct {
 	// ErrHandshakeTimeout, which frees its accept slot on a Listener and
 	// fails its Dial. Default 10s.
 	HandshakeTimeout time.Duration
+
+	// RequireRetry makes a Listener validate every new client's address
+	// with a Retry (RFC 9000, Section 8.1.2) before it creates any state,
+	// at the cost of a round trip, unless the client presents a token from
+	// an earlier session's NEW_TOKEN frame. Without it, a Listener sends
+	// Retry only while more than half of AcceptBacklog is taken by
+	// handshakes from unvalidated addresses. Retry tokens are sealed with
+	// AES-256-GCM, bound to the client's address, version and connection
+	// IDs, and expire after 10 seconds; NEW_TOKEN tokens after 24 hours.
+	RequireRetry bool
+
+	// TokenStore, on a client, keeps the tokens servers send in NEW_TOKEN
+	// frames (RFC 9000, Section 8.1.3), and gives one to the next session
+	// to the same server, which can then skip the Retry. Nil: tokens are
+	// not kept. See NewTokenStore.
+	TokenStore TokenStore
+
+	// EnableDatagrams advertises max_datagram_frame_size (RFC 9221): the
+	// peer may then send unreliable datagrams, which ReceiveDatagram
+	// returns. Sending them needs only the peer's consent.
+	EnableDatagrams bool
+
+	// KeepAlivePeriod, if not zero, makes a session send a PING after this
+	// long without receiving anything, so that an idle session outlives
+	// the idle timeout and NAT bindings stay open. It is capped at half
+	// the idle timeout both sides agreed on (RFC 9000, Section 10.1.2).
+	KeepAlivePeriod time.Duration
+
+	// Allow0RTT enables 0-RTT (RFC 9001, Section 4.6). A client session
+	// that resumes a TLS session (tls.Config.ClientSessionCache) may then
+	// send data before its handshake completes (DialEarly); a Listener
+	// issues session tickets that allow early data and accepts it.
+	//
+	// 0-RTT data can be replayed: an attacker who captured it can send it
+	// again, to this or another server sharing the ticket keys, and the
+	// server would process it twice (RFC 9001, Section 9.2). Enable it
+	// only for application protocols whose early requests are idempotent.
+	// Data the server rejects is sent again in 1-RTT without the caller
+	// doing anything.
+	Allow0RTT bool
 }
 
 const (
 	defaultAcceptBacklog    = 64
 	defaultHandshakeTimeout = 10 * time.Second
+	defaultMaxIdleTimeout   = 30 * time.Second // the core's default
 )
 
 var errNoTLSConfig = errors.New("quic: a TLS config is required")
@@ -86,8 +127,42 @@ func (c *Config) coreConfig(tlsConf *tls.Config, resetKey *[32]byte) *core.Confi
 		MaxUniStreams:        c.MaxIncomingUniStreams,
 		MaxStreamWriteBuffer: c.MaxStreamWriteBuffer,
 		StatelessResetKey:    resetKey,
+		MaxDatagramFrameSize: c.maxDatagramFrameSize(),
+		Allow0RTT:            c.Allow0RTT,
 	}
 }
+
+// maxDatagramFrameSize is what EnableDatagrams advertises: any DATAGRAM
+// frame that fits in a packet.
+func (c *Config) maxDatagramFrameSize() uint64 {
+	if !c.EnableDatagrams {
+		return 0
+	}
+	return 65535
+}
+
+func (c *Config) tokenStore() TokenStore {
+	if c == nil {
+		return nil
+	}
+	return c.TokenStore
+}
+
+func (c *Config) keepAlivePeriod() time.Duration {
+	if c == nil || c.KeepAlivePeriod < 0 {
+		return 0
+	}
+	return c.KeepAlivePeriod
+}
+
+func (c *Config) maxIdleTimeout() time.Duration {
+	if c == nil || c.MaxIdleTimeout <= 0 {
+		return defaultMaxIdleTimeout
+	}
+	return c.MaxIdleTimeout
+}
+
+func (c *Config) requireRetry() bool { return c != nil && c.RequireRetry }
 
 func (c *Config) versions() []uint32 {
 	if c == nil {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"strconv"
 	"sync"
 	"time"
 
@@ -50,6 +51,30 @@ func Dial(ctx context.Context, network, address string, tlsConf *tls.Config, con
 // completed. If ctx ends first, the attempt is abandoned and ctx's error
 // returned.
 func (d *Dialer) DialContext(ctx context.Context, network, address string) (*Session, error) {
+	return d.dial(ctx, network, address, false)
+}
+
+// DialEarly dials as Dial does, with early data: see Dialer.DialEarlyContext.
+func DialEarly(ctx context.Context, network, address string, tlsConf *tls.Config, conf *Config) (*Session, error) {
+	d := &Dialer{TLSConfig: tlsConf, Config: conf}
+	return d.DialEarlyContext(ctx, network, address)
+}
+
+// DialEarlyContext opens a session as DialContext does, but returns it
+// before the handshake completes when the session may send 0-RTT data
+// (RFC 9001, Section 4.6): Config.Allow0RTT is set and the TLS session
+// resumes one from TLSConfig.ClientSessionCache whose ticket allows early
+// data. Streams opened and written then go out in 0-RTT packets; read the
+// Config.Allow0RTT note on replay. If the server rejects the early data,
+// it is sent again once the handshake completes. Otherwise DialEarlyContext
+// waits for the handshake as DialContext does. HandshakeComplete tells
+// when it completed, and ConnectionState then whether the early data was
+// accepted.
+func (d *Dialer) DialEarlyContext(ctx context.Context, network, address string) (*Session, error) {
+	return d.dial(ctx, network, address, true)
+}
+
+func (d *Dialer) dial(ctx context.Context, network, address string, early bool) (*Session, error) {
 	if d.TLSConfig == nil {
 		return nil, errNoTLSConfig
 	}
@@ -72,14 +97,14 @@ func (d *Dialer) DialContext(ctx context.Context, network, address string) (*Ses
 	if err != nil {
 		return nil, err
 	}
-	return dialSession(ctx, m, release, nil, tlsConf, d.Config, peer)
+	return dialSession(ctx, m, release, nil, tlsConf, d.Config, peer, early)
 }
 
 // dialSession runs the handshake of a client session to peer on m and
 // returns the session once it completed. release, if not nil, is called
 // when the session ends or the dial fails; l, if not nil, is the Listener
 // whose socket m is, which then tracks the session.
-func dialSession(ctx context.Context, m *mux.Mux, release func(), l *Listener, tlsConf *tls.Config, conf *Config, peer netip.AddrPort) (*Session, error) {
+func dialSession(ctx context.Context, m *mux.Mux, release func(), l *Listener, tlsConf *tls.Config, conf *Config, peer netip.AddrPort, early bool) (*Session, error) {
 	fail := func(err error) (*Session, error) {
 		if release != nil {
 			release()
@@ -89,12 +114,23 @@ func dialSession(ctx context.Context, m *mux.Mux, release func(), l *Listener, t
 	scid := make([]byte, core.ConnIDLen)
 	rand.Read(scid)
 	cfg := conf.coreConfig(tlsConf, m.StatelessResetKey())
-	c, err := core.NewClient(cfg, core.ClientOptions{PeerAddr: peer, SrcConnID: scid}, time.Now())
+	opts := core.ClientOptions{PeerAddr: peer, SrcConnID: scid}
+	store := conf.tokenStore()
+	if store != nil {
+		v := Version1
+		if vs := conf.versions(); len(vs) > 0 {
+			v = vs[0]
+		}
+		opts.Token = store.Pop(tokenKey(tlsConf.ServerName, peer, v))
+	}
+	c, err := core.NewClient(cfg, opts, time.Now())
 	if err != nil {
 		return fail(err)
 	}
-	s := newSession(m, c, l, conf.handshakeTimeout())
+	s := newSession(m, c, l, conf)
 	s.release = release
+	s.tokens = store
+	s.serverName = tlsConf.ServerName
 	if err := s.register(scid); err != nil {
 		c.CloseWithTransportError(wire.NoError, "", time.Now()) // ends its TLS
 		if l != nil && errors.Is(err, mux.ErrClosed) {
@@ -109,6 +145,12 @@ func dialSession(ctx context.Context, m *mux.Mux, release func(), l *Listener, t
 		m.Unregister(scid)
 		return fail(ErrListenerClosed)
 	}
+	if early {
+		allowed := false
+		if s.do(ctx, func(c *core.Conn) { allowed = c.EarlyDataAllowed() }) == nil && allowed {
+			return s, nil
+		}
+	}
 	select {
 	case <-s.handshakeDone:
 		return s, nil
@@ -122,6 +164,13 @@ func dialSession(ctx context.Context, m *mux.Mux, release func(), l *Listener, t
 	close(s.abort)
 	<-s.loopDone
 	return nil, err
+}
+
+// tokenKey names a server in a TokenStore: its TLS name, its address, and
+// the QUIC version, since a token is good only in the version of the
+// session that received it (RFC 9369, Section 5).
+func tokenKey(serverName string, peer netip.AddrPort, version uint32) string {
+	return serverName + " " + peer.String() + " " + strconv.FormatUint(uint64(version), 16)
 }
 
 // socket returns the Dialer's socket for network, opening it if need be,

@@ -119,6 +119,28 @@ var (
 	ErrNotWritable = core.ErrNotWritable
 )
 
+// VersionNegotiationError is a client session that ended because the
+// server's Version Negotiation packet offered no QUIC version this client
+// speaks (RFC 9000, Section 6.2; RFC 9368, Section 2.1).
+type VersionNegotiationError struct {
+	// Offered are the versions the server listed.
+	Offered []uint32
+}
+
+func (e *VersionNegotiationError) Error() string {
+	return fmt.Sprintf("quic: no common QUIC version; server offered %#x", e.Offered)
+}
+
+// Errors of SendDatagram (RFC 9221).
+var (
+	// ErrDatagramTooLarge: the datagram does not fit in one packet on the
+	// session's path now, or exceeds what the peer accepts.
+	ErrDatagramTooLarge = core.ErrDatagramTooLarge
+	// ErrDatagramsUnsupported: the peer does not accept datagrams (its
+	// Config.EnableDatagrams is off).
+	ErrDatagramsUnsupported = core.ErrDatagramsUnsupported
+)
+
 // errSocketClosed ends sessions whose socket failed or closed underneath.
 var errSocketClosed = fmt.Errorf("quic: socket closed: %w", net.ErrClosed)
 
@@ -148,6 +170,8 @@ func connError(e *core.ConnError) error {
 		return ErrIdleTimeout
 	case e.StatelessReset:
 		return ErrStatelessReset
+	case e.VersionNegotiation:
+		return &VersionNegotiationError{Offered: e.Versions}
 	case e.App:
 		return &ApplicationError{Code: e.Code, Reason: e.Reason, Remote: e.Remote}
 	}

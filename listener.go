@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/quince-go/quic/internal/core"
@@ -29,6 +30,11 @@ type Listener struct {
 	ctx    context.Context // canceled by Close
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // the accept goroutine and every session goroutine
+
+	// unvalidated counts the sessions handshaking with a client whose
+	// address no token validated; past half the backlog, new clients get
+	// a Retry (see retryNeeded).
+	unvalidated atomic.Int64
 
 	mu       sync.Mutex
 	sessions map[*Session]struct{}
@@ -54,23 +60,31 @@ func Listen(network, address string, tlsConf *tls.Config, conf *Config) (*Listen
 		return nil, err
 	}
 	backlog := conf.acceptBacklog()
-	m, err := mux.New(uc, mux.Config{Server: true, Versions: conf.versions(), AcceptBacklog: backlog})
-	if err != nil {
-		uc.Close()
-		return nil, err
-	}
 	l := &Listener{
-		mux:      m,
 		tlsConf:  tlsConf,
 		conf:     conf,
 		slots:    make(chan struct{}, backlog),
 		queue:    make(chan *Session, backlog),
 		sessions: make(map[*Session]struct{}),
 	}
+	l.mux, err = mux.New(uc, mux.Config{Server: true, Versions: conf.versions(), AcceptBacklog: backlog, Retry: l.retryNeeded})
+	if err != nil {
+		uc.Close()
+		return nil, err
+	}
 	l.ctx, l.cancel = context.WithCancel(context.Background())
 	l.wg.Add(1)
 	go l.acceptLoop()
 	return l, nil
+}
+
+// retryNeeded tells the mux whether a new client without a valid token
+// gets a Retry: always with Config.RequireRetry, and otherwise while more
+// than half the accept backlog is taken by handshakes with unvalidated
+// addresses, which may be spoofed (RFC 9000, Section 8.1). It runs on the
+// mux's reader goroutine.
+func (l *Listener) retryNeeded() bool {
+	return l.conf.requireRetry() || l.unvalidated.Load() > int64(cap(l.slots)/2)
 }
 
 // acceptLoop starts a session for every new connection the mux accepts,
@@ -103,6 +117,8 @@ func (l *Listener) startSession(d *mux.Datagram) bool {
 		d.Release()
 		return false
 	}
+	// odcid is where the client's Initials go: its first Destination
+	// Connection ID or, after a Retry, the Retry's Source Connection ID.
 	odcid := append([]byte(nil), h.DstConnID...)
 	abort := func(c *core.Conn) bool {
 		if c != nil {
@@ -115,11 +131,30 @@ func (l *Listener) startSession(d *mux.Datagram) bool {
 	scid := make([]byte, core.ConnIDLen)
 	rand.Read(scid)
 	cfg := l.conf.coreConfig(l.tlsConf, l.mux.StatelessResetKey())
-	c, err := core.NewServer(cfg, core.ServerOptions{PeerAddr: d.From, OrigDstConnID: odcid, SrcConnID: scid}, time.Now())
+	// NEW_TOKEN tokens open in the mux with the same key (RFC 9000,
+	// Section 8.1.3).
+	cfg.TokenKey = l.mux.TokenKey()
+	opts := core.ServerOptions{
+		PeerAddr:         d.From,
+		OrigDstConnID:    odcid,
+		SrcConnID:        scid,
+		Version:          h.Version,
+		AddressValidated: d.Validation.AddressValidated,
+	}
+	if d.Validation.OrigDstConnID != nil {
+		// After a Retry (RFC 9000, Section 7.3).
+		opts.OrigDstConnID = d.Validation.OrigDstConnID
+		opts.RetrySrcConnID = odcid
+	}
+	c, err := core.NewServer(cfg, opts, time.Now())
 	if err != nil {
 		return abort(nil)
 	}
-	s := newSession(l.mux, c, l, l.conf.handshakeTimeout())
+	s := newSession(l.mux, c, l, l.conf)
+	if !opts.AddressValidated {
+		l.unvalidated.Add(1)
+		s.unvalidated = &l.unvalidated
+	}
 	// Datagrams to the client's first DCID (its retransmitted Initials,
 	// 0-RTT) go to the session until it ends.
 	if err := l.mux.Register(odcid, s.inbox); err != nil {
@@ -186,7 +221,7 @@ func (l *Listener) Dial(ctx context.Context, address string, tlsConf *tls.Config
 		tlsConf = tlsConf.Clone()
 		tlsConf.ServerName = host
 	}
-	return dialSession(ctx, l.mux, nil, l, tlsConf, conf, peer)
+	return dialSession(ctx, l.mux, nil, l, tlsConf, conf, peer, false)
 }
 
 // startDialed starts the goroutine of s, a session that Dial made, unless

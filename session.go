@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/quince-go/quic/internal/core"
@@ -24,7 +25,6 @@ type Session struct {
 	// l is the Listener whose socket the session uses, or nil: the one
 	// that accepted it or, for a client session, that dialed it.
 	l     *Listener
-	peer  netip.AddrPort
 	local netip.AddrPort
 
 	inbox chan *mux.Datagram
@@ -33,6 +33,7 @@ type Session struct {
 	// Signals from the loop; each holds at most one pending wake-up.
 	acceptBidi, acceptUni chan struct{}
 	openBidi, openUni     chan struct{}
+	datagrams             chan struct{}
 
 	handshakeDone chan struct{} // closed when the handshake completes
 	closed        chan struct{} // closed when the session ends; err is set first
@@ -45,6 +46,15 @@ type Session struct {
 
 	stateMu sync.Mutex
 	state   ConnectionState
+	peer    netip.AddrPort // where datagrams go; changes with the path
+	stats   Stats          // the last Stats, kept when the session ends
+
+	// Fixed before the loop starts.
+	keepAlive   time.Duration // Config.KeepAlivePeriod; capped at handshake
+	idleTimeout time.Duration // Config.MaxIdleTimeout, 0 for the default
+	tokens      TokenStore    // a client's Config.TokenStore, or nil
+	serverName  string        // a client's TLS server name, for tokens
+	unvalidated *atomic.Int64 // a Listener's count this session is in, or nil
 
 	// Owned by the loop goroutine.
 	conn       *core.Conn
@@ -56,7 +66,9 @@ type Session struct {
 	queued     bool                // handed to the Listener's accept queue
 	sendBuf    []byte
 	timer      *timer.Timer
-	hsDeadline time.Time // Config.HandshakeTimeout after the start; zero once complete
+	hsDeadline time.Time      // Config.HandshakeTimeout after the start; zero once complete
+	lastRecv   time.Time      // when a datagram last arrived, for keep-alives
+	peerAddr   netip.AddrPort // the loop's copy of peer
 }
 
 // ConnectionState describes a session once its handshake completed.
@@ -64,6 +76,19 @@ type ConnectionState struct {
 	TLS     tls.ConnectionState
 	Version uint32 // the QUIC version
 	ALPN    string // the negotiated application protocol
+
+	// Retried is true if the server sent a Retry to validate the client's
+	// address (RFC 9000, Section 8.1.2).
+	Retried bool
+	// Resumed is true if the TLS handshake resumed an earlier session
+	// (RFC 9001, Section 4.5).
+	Resumed bool
+	// EarlyDataAccepted is true if the server accepted the client's 0-RTT
+	// data (RFC 9001, Section 4.6.2).
+	EarlyDataAccepted bool
+	// KeyUpdates counts the 1-RTT key updates so far, by either side
+	// (RFC 9001, Section 6).
+	KeyUpdates uint64
 }
 
 // op is work that a user goroutine hands to the loop goroutine. Most calls
@@ -91,7 +116,7 @@ const maxBatch = 32
 
 // newSession makes the session of c on m; its handshake must complete
 // within hsTimeout of now.
-func newSession(m *mux.Mux, c *core.Conn, l *Listener, hsTimeout time.Duration) *Session {
+func newSession(m *mux.Mux, c *core.Conn, l *Listener, conf *Config) *Session {
 	s := &Session{
 		mux:           m,
 		l:             l,
@@ -103,6 +128,7 @@ func newSession(m *mux.Mux, c *core.Conn, l *Listener, hsTimeout time.Duration) 
 		acceptUni:     make(chan struct{}, 1),
 		openBidi:      make(chan struct{}, 1),
 		openUni:       make(chan struct{}, 1),
+		datagrams:     make(chan struct{}, 1),
 		handshakeDone: make(chan struct{}),
 		closed:        make(chan struct{}),
 		loopDone:      make(chan struct{}),
@@ -112,8 +138,12 @@ func newSession(m *mux.Mux, c *core.Conn, l *Listener, hsTimeout time.Duration) 
 		connIDs:       make(map[string]struct{}),
 		sendBuf:       make([]byte, m.MaxDatagramSize()),
 		timer:         timer.New(),
-		hsDeadline:    time.Now().Add(hsTimeout),
+		hsDeadline:    time.Now().Add(conf.handshakeTimeout()),
+		keepAlive:     conf.keepAlivePeriod(),
+		idleTimeout:   conf.maxIdleTimeout(),
+		peerAddr:      c.PeerAddr(),
 	}
+	s.peer = s.peerAddr
 	s.ctx, s.cancel = context.WithCancelCause(context.Background())
 	return s
 }
@@ -166,6 +196,7 @@ func (s *Session) run(first *mux.Datagram) {
 				return
 			}
 			s.conn.OnTimeout(now)
+			s.keepAliveDue(now)
 		case <-s.mux.Done():
 			return
 		case <-s.abort:
@@ -178,8 +209,10 @@ func (s *Session) run(first *mux.Datagram) {
 // the core.
 func (s *Session) receive(d *mux.Datagram) {
 	for i := 0; ; i++ {
-		s.conn.Receive(d.Data, d.From, time.Now())
+		now := time.Now()
+		s.conn.Receive(d.Data, d.From, now)
 		d.Release()
+		s.lastRecv = now
 		if i == maxBatch {
 			return
 		}
@@ -208,6 +241,9 @@ func (s *Session) flush() {
 	t, ok := s.conn.Timeout()
 	if !s.hsDeadline.IsZero() && (!ok || s.hsDeadline.Before(t)) {
 		t, ok = s.hsDeadline, true
+	}
+	if ka, kok := s.keepAliveDeadline(); kok && (!ok || ka.Before(t)) {
+		t, ok = ka, true
 	}
 	if ok {
 		s.timer.Set(t, now)
@@ -247,9 +283,20 @@ func (s *Session) handleEvents() {
 			}
 		case core.EventStreamWritable:
 			if st := s.streams[e.StreamID]; st != nil {
-				st.probeWrite(s.conn)
 				signal(st.writable)
 			}
+		case core.EventStreamStopped:
+			if st := s.streams[e.StreamID]; st != nil {
+				st.stopped(e.Code)
+			}
+		case core.EventDatagram:
+			signal(s.datagrams)
+		case core.EventNewToken:
+			if s.tokens != nil {
+				s.tokens.Put(tokenKey(s.serverName, s.peerAddr, s.conn.Version()), e.Token)
+			}
+		case core.EventPathChanged:
+			s.pathChanged(e.Addr)
 		case core.EventConnIDIssued:
 			// A collision with another session's random ID is all but
 			// impossible; the peer's packets to it would then be lost.
@@ -258,6 +305,7 @@ func (s *Session) handleEvents() {
 			s.mux.Unregister(e.ConnID)
 			delete(s.connIDs, string(e.ConnID))
 		case core.EventClosed:
+			s.saveState()
 			s.setClosed(connError(s.conn.Err()))
 		}
 	}
@@ -265,17 +313,36 @@ func (s *Session) handleEvents() {
 
 func (s *Session) onHandshakeComplete() {
 	s.hsDeadline = time.Time{}
+	s.lastRecv = time.Now()
+	s.capKeepAlive()
+	s.validated()
 	s.stateMu.Lock()
-	s.state = ConnectionState{TLS: s.conn.TLSState(), Version: s.conn.Version(), ALPN: s.conn.ALPN()}
+	s.state = ConnectionState{
+		TLS:               s.conn.TLSState(),
+		Version:           s.conn.Version(),
+		ALPN:              s.conn.ALPN(),
+		Retried:           s.conn.Retried(),
+		Resumed:           s.conn.Resumed(),
+		EarlyDataAccepted: s.conn.EarlyDataAccepted(),
+	}
 	s.stateMu.Unlock()
 	// The peer may now send a stateless reset from its address to an ID
 	// the mux does not know; route those here (RFC 9000, Section 10.3.1).
-	if s.mux.RegisterPeer(s.peer, s.inbox) == nil {
+	if s.mux.RegisterPeer(s.peerAddr, s.inbox) == nil {
 		s.peerReg = true
 	}
 	close(s.handshakeDone)
 	if s.l != nil && !s.conn.IsClient() {
 		s.queued = s.l.enqueue(s)
+	}
+}
+
+// validated takes the session out of its Listener's count of handshakes
+// from unvalidated addresses, once it completes or ends. Loop goroutine.
+func (s *Session) validated() {
+	if s.unvalidated != nil {
+		s.unvalidated.Add(-1)
+		s.unvalidated = nil
 	}
 }
 
@@ -294,6 +361,8 @@ func (s *Session) setClosed(err error) {
 // buffered datagrams, and its hold on a Dialer's socket.
 func (s *Session) finish() {
 	s.timer.Stop()
+	s.validated()
+	s.saveState()
 	if !s.conn.IsDraining() {
 		// The socket went away under an open session: nothing can be
 		// sent, but the core must still end its TLS handshake.
@@ -312,7 +381,7 @@ func (s *Session) finish() {
 		s.mux.Unregister(s.origDCID)
 	}
 	if s.peerReg {
-		s.mux.UnregisterPeer(s.peer, s.inbox)
+		s.mux.UnregisterPeer(s.peerAddr, s.inbox)
 	}
 	// The mux sends nothing more to the inbox now (internal/mux contract).
 	for {
@@ -488,16 +557,68 @@ func (s *Session) Context() context.Context { return s.ctx }
 // LocalAddr returns the address of the session's UDP socket.
 func (s *Session) LocalAddr() net.Addr { return net.UDPAddrFromAddrPort(s.local) }
 
-// RemoteAddr returns the peer's address.
+// RemoteAddr returns the peer's address. It changes when the peer's
+// address does (RFC 9000, Section 9).
 func (s *Session) RemoteAddr() net.Addr {
-	return net.UDPAddrFromAddrPort(netip.AddrPortFrom(s.peer.Addr().Unmap(), s.peer.Port()))
+	s.stateMu.Lock()
+	peer := s.peer
+	s.stateMu.Unlock()
+	return net.UDPAddrFromAddrPort(netip.AddrPortFrom(peer.Addr().Unmap(), peer.Port()))
 }
 
-// ConnectionState returns the TLS state, QUIC version and application
-// protocol, which are known once the handshake has completed; sessions
-// returned by Dial and Accept have completed it.
+// ConnectionState returns the TLS state, QUIC version, application
+// protocol and what the handshake did, which are known once it has
+// completed (sessions returned by Dial and Accept have completed it), and
+// the key updates so far.
 func (s *Session) ConnectionState() ConnectionState {
+	s.do(nil, func(*core.Conn) { s.saveState() }) // fails once the session ended
 	s.stateMu.Lock()
 	defer s.stateMu.Unlock()
 	return s.state
+}
+
+// saveState records the live parts of the session's state and its Stats,
+// for ConnectionState and Stats. Loop goroutine.
+func (s *Session) saveState() {
+	st := s.collectStats()
+	s.stateMu.Lock()
+	s.state.KeyUpdates = st.KeyUpdates
+	if s.conn.HandshakeComplete() {
+		s.state.EarlyDataAccepted = s.conn.EarlyDataAccepted()
+	}
+	s.stats = st
+	s.stateMu.Unlock()
+}
+
+// HandshakeComplete returns a channel that is closed when the handshake
+// has completed. Sessions from Dial and Accept have completed it; one from
+// DialEarly may not have yet.
+func (s *Session) HandshakeComplete() <-chan struct{} { return s.handshakeDone }
+
+// UpdateKeys starts a 1-RTT key update (RFC 9001, Section 6.1). It fails
+// before the handshake is confirmed and while the previous update is not
+// yet complete: the peer must first acknowledge a packet sent with the new
+// keys.
+func (s *Session) UpdateKeys() error {
+	var err error
+	if e := s.do(nil, func(c *core.Conn) { err = c.InitiateKeyUpdate() }); e != nil {
+		return e
+	}
+	return err
+}
+
+// pathChanged follows the core to the peer's new address (RFC 9000,
+// Section 9.3). Loop goroutine.
+func (s *Session) pathChanged(addr netip.AddrPort) {
+	if addr == s.peerAddr || !addr.IsValid() {
+		return
+	}
+	if s.peerReg {
+		s.mux.UnregisterPeer(s.peerAddr, s.inbox)
+		s.peerReg = s.mux.RegisterPeer(addr, s.inbox) == nil
+	}
+	s.peerAddr = addr
+	s.stateMu.Lock()
+	s.peer = addr
+	s.stateMu.Unlock()
 }

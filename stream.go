@@ -310,3 +310,14 @@ func (st *Stream) LocalAddr() net.Addr { return st.s.LocalAddr() }
 
 // RemoteAddr returns the session's remote address.
 func (st *Stream) RemoteAddr() net.Addr { return st.s.RemoteAddr() }
+
+// stopped records the peer's STOP_SENDING with code (EventStreamStopped):
+// Writes now fail with a remote *StreamError. Loop goroutine.
+func (st *Stream) stopped(code uint64) {
+	if st.wErr != nil {
+		return
+	}
+	st.wErr = &StreamError{StreamID: st.id, ErrorCode: code, Remote: true}
+	signal(st.writable)
+	st.forgetIfDone()
+}
