@@ -109,6 +109,9 @@ type Config struct {
 	// attacker: enable it only for idempotent early requests (RFC 9001,
 	// Section 9.2; see zerortt.go).
 	Allow0RTT bool
+
+	// Tracer, if not nil, receives the connection's events (trace.go).
+	Tracer Tracer
 }
 
 // CongestionAlgorithm names a congestion controller.

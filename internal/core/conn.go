@@ -134,6 +134,7 @@ type Conn struct {
 
 	// stats are counters for Stats.
 	stats Stats
+	trace traceState // what the Tracer was last told (trace.go)
 
 	// scratch buffers reused by the packer and the frame parser.
 	parser   wire.FrameParser

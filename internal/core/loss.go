@@ -29,6 +29,9 @@ func (c *Conn) onPacketSent(s *space, p *sentPacket) {
 		c.cc.OnPacketSent(p.sentAt, p.size)
 		c.setLossDetectionTimer(p.sentAt)
 	}
+	if c.cfg.Tracer != nil {
+		c.traceMetrics(p.sentAt)
+	}
 }
 
 // onAckFrame processes an ACK frame received in space s
@@ -99,6 +102,9 @@ func (c *Conn) onAckFrame(s *space, f *wire.AckFrame, now time.Time) error {
 		c.ptoCount = 0
 	}
 	c.setLossDetectionTimer(now)
+	if c.cfg.Tracer != nil {
+		c.traceMetrics(now)
+	}
 	return nil
 }
 
@@ -222,6 +228,9 @@ func (c *Conn) detectLostPackets(s *space, now time.Time, ackedLow int64) {
 			continue
 		}
 		c.stats.PacketsLost++
+		if c.cfg.Tracer != nil {
+			c.tracePacketLost(s, p, now)
+		}
 		if p.inFlight {
 			c.bytesInFlight -= p.size
 			if p.ackEliciting {

@@ -450,6 +450,9 @@ func (c *Conn) sendOffPath(buf []byte, now time.Time) (int, netip.AddrPort) {
 	p.end = len(b)
 	b = buf[:len(b)+protect.TagLen]
 	b = padTo(buf, b, &p, limit)
+	if c.cfg.Tracer != nil {
+		c.tracePacketSent(&p, buf, now)
+	}
 	p.seal(buf)
 	s.nextPN++
 	c.keys1RTT.sealed++

@@ -72,6 +72,9 @@ func (c *Conn) sendPMTUProbe(buf []byte, size int, now time.Time) int {
 	b = buf[:len(b)+pad]
 	clear(b[len(b)-pad:])
 	p.end = len(b)
+	if c.cfg.Tracer != nil {
+		c.tracePMTUProbeSent(&p, buf, now)
+	}
 	p.seal(buf)
 	s.nextPN++
 

@@ -31,6 +31,9 @@ func (c *Conn) Receive(datagram []byte, from netip.AddrPort, now time.Time) {
 	c.stats.BytesReceived += uint64(len(datagram))
 	if !c.acceptFrom(from, len(datagram)) {
 		c.stats.PacketsDropped++
+		if c.cfg.Tracer != nil {
+			c.tracePacketDropped(0, datagram, DropRejected, now)
+		}
 		return
 	}
 	whole := datagram
@@ -39,6 +42,9 @@ func (c *Conn) Receive(datagram []byte, from netip.AddrPort, now time.Time) {
 		pkt, rest, err := wire.NextPacket(datagram, c.connIDs.localLen)
 		if err != nil {
 			c.stats.PacketsDropped++
+			if c.cfg.Tracer != nil {
+				c.tracePacketDropped(0, datagram, DropInvalid, now)
+			}
 			break
 		}
 		datagram = rest
@@ -67,6 +73,9 @@ func (c *Conn) receivePacket(pkt, datagram []byte, first bool, from netip.AddrPo
 	h, err := wire.ParseLongHeader(pkt)
 	if err != nil {
 		c.stats.PacketsDropped++
+		if c.cfg.Tracer != nil {
+			c.tracePacketDropped(0, pkt, DropInvalid, now)
+		}
 		return nil
 	}
 	if h.Type == wire.PacketRetry {
@@ -82,11 +91,17 @@ func (c *Conn) receivePacket(pkt, datagram []byte, first bool, from netip.AddrPo
 		// a datagram of at least 1,200 bytes.
 		if !c.isClient && len(datagram) < minDatagramSize {
 			c.stats.PacketsDropped++
+			if c.cfg.Tracer != nil {
+				c.tracePacketDropped(pt, pkt, DropRejected, now)
+			}
 			return nil
 		}
 		if c.isClient && len(h.Token) > 0 {
 			// RFC 9000, Section 17.2.2: a server's Initial has no token.
 			c.stats.PacketsDropped++
+			if c.cfg.Tracer != nil {
+				c.tracePacketDropped(pt, pkt, DropInvalid, now)
+			}
 			return nil
 		}
 	case wire.PacketHandshake:
@@ -95,6 +110,9 @@ func (c *Conn) receivePacket(pkt, datagram []byte, first bool, from netip.AddrPo
 		if c.isClient {
 			// RFC 9000, Section 17.2.3: only clients send 0-RTT.
 			c.stats.PacketsDropped++
+			if c.cfg.Tracer != nil {
+				c.tracePacketDropped(wire.Packet0RTT, pkt, DropRejected, now)
+			}
 			return nil
 		}
 		// 0-RTT packets share the application space with 1-RTT
@@ -103,6 +121,9 @@ func (c *Conn) receivePacket(pkt, datagram []byte, first bool, from netip.AddrPo
 	}
 	if !c.connIDs.isLocal(h.DstConnID) && !(!c.isClient && bytes.Equal(h.DstConnID, c.initialDstConnID)) {
 		c.stats.PacketsDropped++
+		if c.cfg.Tracer != nil {
+			c.tracePacketDropped(pt, pkt, DropConnectionUnknown, now)
+		}
 		return nil
 	}
 	var keys *protect.Keys
@@ -111,6 +132,9 @@ func (c *Conn) receivePacket(pkt, datagram []byte, first bool, from netip.AddrPo
 		if c.early.keys == nil || h.Version != c.early.version {
 			if !c.buffer0RTT(pkt) {
 				c.stats.PacketsDropped++
+				if c.cfg.Tracer != nil {
+					c.tracePacketDropped(pt, pkt, DropKeyUnavailable, now)
+				}
 			}
 			return nil
 		}
@@ -120,22 +144,34 @@ func (c *Conn) receivePacket(pkt, datagram []byte, first bool, from netip.AddrPo
 	}
 	if keys == nil || s.discarded {
 		c.stats.PacketsDropped++
+		if c.cfg.Tracer != nil {
+			c.tracePacketDropped(pt, pkt, DropKeyUnavailable, now)
+		}
 		return nil
 	}
 	pnLen, err := keys.Header.RemoveHeaderProtection(pkt, h.PacketNumberOffset)
 	if err != nil {
 		c.stats.PacketsDropped++
+		if c.cfg.Tracer != nil {
+			c.tracePacketDropped(pt, pkt, DropDecryptionFailure, now)
+		}
 		return nil
 	}
 	hdrLen := h.PacketNumberOffset + pnLen
 	pn := wire.DecodePacketNumber(s.largestRecv, wire.ReadTruncatedPacketNumber(pkt[h.PacketNumberOffset:], pnLen), pnLen)
 	if s.isDuplicate(pn) {
 		c.stats.PacketsDropped++
+		if c.cfg.Tracer != nil {
+			c.tracePacketDropped(pt, pkt, DropDuplicate, now)
+		}
 		return nil
 	}
 	payload, err := keys.Packet.Open(pkt, hdrLen, uint64(pn))
 	if err != nil {
 		c.stats.PacketsDropped++
+		if c.cfg.Tracer != nil {
+			c.tracePacketDropped(pt, pkt, DropDecryptionFailure, now)
+		}
 		return nil
 	}
 	if err := wire.CheckLongHeaderReservedBits(pkt[0]); err != nil {
@@ -146,6 +182,9 @@ func (c *Conn) receivePacket(pkt, datagram []byte, first bool, from netip.AddrPo
 		c.followVersion(switchTo)
 	}
 	c.vn.fixed = true
+	if c.cfg.Tracer != nil {
+		c.tracePacketReceived(pt, pn, pkt, payload, now)
+	}
 
 	// The first packet from the peer names its connection ID
 	// (RFC 9000, Section 7.2).
@@ -178,6 +217,9 @@ func (c *Conn) receive1RTT(pkt, datagram []byte, from netip.AddrPort, now time.T
 	if err != nil || k.read == nil || !c.connIDs.isLocal(dcid) {
 		c.checkStatelessReset(datagram, now)
 		c.stats.PacketsDropped++
+		if c.cfg.Tracer != nil {
+			c.tracePacketDropped(wire.Packet1RTT, pkt, DropKeyUnavailable, now)
+		}
 		return nil
 	}
 	s := &c.spaces[spaceApp]
@@ -185,12 +227,18 @@ func (c *Conn) receive1RTT(pkt, datagram []byte, from netip.AddrPort, now time.T
 	if err != nil {
 		c.checkStatelessReset(datagram, now)
 		c.stats.PacketsDropped++
+		if c.cfg.Tracer != nil {
+			c.tracePacketDropped(wire.Packet1RTT, pkt, DropDecryptionFailure, now)
+		}
 		return nil
 	}
 	hdrLen := pnOffset + pnLen
 	pn := wire.DecodePacketNumber(s.largestRecv, wire.ReadTruncatedPacketNumber(pkt[pnOffset:], pnLen), pnLen)
 	if s.isDuplicate(pn) {
 		c.stats.PacketsDropped++
+		if c.cfg.Tracer != nil {
+			c.tracePacketDropped(wire.Packet1RTT, pkt, DropDuplicate, now)
+		}
 		return nil
 	}
 	largest := pn > s.largestRecv
@@ -202,6 +250,9 @@ func (c *Conn) receive1RTT(pkt, datagram []byte, from netip.AddrPort, now time.T
 		k.failedOpens++
 		c.checkStatelessReset(datagram, now)
 		c.stats.PacketsDropped++
+		if c.cfg.Tracer != nil {
+			c.tracePacketDropped(wire.Packet1RTT, pkt, DropDecryptionFailure, now)
+		}
 		return nil
 	}
 	if err := wire.CheckShortHeaderReservedBits(pkt[0]); err != nil {
@@ -212,12 +263,18 @@ func (c *Conn) receive1RTT(pkt, datagram []byte, from netip.AddrPort, now time.T
 		// before the handshake completes. One that overtook the client's
 		// Finished is dropped; the client will send its data again.
 		c.stats.PacketsDropped++
+		if c.cfg.Tracer != nil {
+			c.tracePacketDropped(wire.Packet1RTT, pkt, DropKeyUnavailable, now)
+		}
 		return nil
 	}
 	if !c.isClient {
 		// RFC 9001, Section 4.9.3: the client sends no more 0-RTT
 		// once it sends 1-RTT; only reordered packets could still come.
 		c.early.keys = nil
+	}
+	if c.cfg.Tracer != nil {
+		c.tracePacketReceived(wire.Packet1RTT, pn, pkt, payload, now)
 	}
 	if err := c.processPayload(s, wire.Packet1RTT, pn, payload, now); err != nil {
 		return err

@@ -138,6 +138,9 @@ func (c *Conn) Send(buf []byte, now time.Time) (n int, to netip.AddrPort) {
 	// Seal each packet where it lies.
 	for i := 0; i < np; i++ {
 		p := &pkts[i]
+		if c.cfg.Tracer != nil {
+			c.tracePacketSent(p, buf, now)
+		}
 		p.seal(buf)
 		p.rec.size = p.end - p.start + protect.TagLen
 		if i == np-1 {
@@ -661,6 +664,9 @@ func (c *Conn) sendClose(buf []byte, now time.Time) int {
 	}
 	for i := 0; i < np; i++ {
 		p := &pkts[i]
+		if c.cfg.Tracer != nil {
+			c.tracePacketSent(p, buf, now)
+		}
 		p.seal(buf)
 	}
 	if !c.addressValidated {

@@ -40,6 +40,9 @@ func (c *Conn) Timeout() (time.Time, bool) {
 // Afterwards the caller calls Send until it has nothing more.
 func (c *Conn) OnTimeout(now time.Time) {
 	c.clock = now
+	if c.cfg.Tracer != nil {
+		defer c.traceTimeout(now)
+	}
 	switch c.closing.state {
 	case stateClosed:
 		return
