@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 )
 
 // The HTTP/3 cases share one application on every server that runs Go
@@ -41,6 +42,41 @@ type H3Handler struct {
 	conns  map[any]bool
 	agents []string // User-Agent of each index page request
 	protos map[string]int
+
+	inFlight, maxInFlight int
+
+	// hold: requests whose path contains holdPrefix wait in the handler
+	// until holdN of them are there (then held is closed) or holdFor
+	// passes.
+	holdPrefix string
+	holdN      int
+	holdFor    time.Duration
+	holding    int
+	held       chan struct{}
+}
+
+// Hold makes requests whose path contains prefix wait in the handler until
+// n such requests are there at once, or at most d. Held reports whether
+// they all were.
+func (h *H3Handler) Hold(prefix string, n int, d time.Duration) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.holdPrefix, h.holdN, h.holdFor = prefix, n, d
+	h.held = make(chan struct{})
+}
+
+// Held reports whether the requests Hold named were all in the handler at
+// once.
+func (h *H3Handler) Held() bool {
+	h.mu.Lock()
+	held := h.held
+	h.mu.Unlock()
+	select {
+	case <-held:
+		return true
+	default:
+		return false
+	}
 }
 
 // NewH3Handler returns a handler that records connections with conn.
@@ -53,6 +89,13 @@ func (h *H3Handler) Conns() int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return len(h.conns)
+}
+
+// MaxInFlight returns the most requests the handler was serving at once.
+func (h *H3Handler) MaxInFlight() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.maxInFlight
 }
 
 // PageAgents returns the User-Agent of each request for the index page.
@@ -85,7 +128,31 @@ func (h *H3Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == "/" {
 		h.agents = append(h.agents, r.UserAgent())
 	}
+	h.inFlight++
+	h.maxInFlight = max(h.maxInFlight, h.inFlight)
+	held, holdFor := h.held, h.holdFor
+	hold := held != nil && strings.Contains(r.URL.Path, h.holdPrefix)
+	if hold {
+		h.holding++
+		if h.holding == h.holdN {
+			close(h.held)
+		}
+	}
 	h.mu.Unlock()
+	defer func() {
+		h.mu.Lock()
+		h.inFlight--
+		h.mu.Unlock()
+	}()
+	if hold {
+		t := time.NewTimer(holdFor)
+		select {
+		case <-held:
+		case <-t.C:
+		case <-r.Context().Done():
+		}
+		t.Stop()
+	}
 
 	switch {
 	case r.URL.Path == "/" && (r.Method == http.MethodGet || r.Method == http.MethodHead):

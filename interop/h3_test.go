@@ -80,11 +80,24 @@ var h3GoCases = []h3GoCase{
 		if err := getConcurrently(ctx, c, base, "h3-conc", h3Concurrent); err != nil {
 			return "", err
 		}
-		if n := srv.Handler.Conns(); n != 1 {
-			return "", fmt.Errorf("the requests came on %d connections, want 1", n)
-		}
-		return fmt.Sprintf("%d requests in %s", h3Concurrent, time.Since(start).Round(time.Millisecond)), nil
+		return checkConcurrency(srv, time.Since(start))
 	}},
+}
+
+// holdConcurrent makes srv hold the concurrency cases' requests until all
+// are in its handler at once.
+func holdConcurrent(srv *H3Server) { srv.Handler.Hold("-conc-", h3Concurrent, 5*time.Second) }
+
+// checkConcurrency checks that the concurrency case's requests came on one
+// connection and were all in srv's handler at once.
+func checkConcurrency(srv *H3Server, d time.Duration) (string, error) {
+	if n := srv.Handler.Conns(); n != 1 {
+		return "", fmt.Errorf("the requests came on %d connections, want 1", n)
+	}
+	if !srv.Handler.Held() {
+		return "", fmt.Errorf("the server never had the %d requests at once (at most %d)", h3Concurrent, srv.Handler.MaxInFlight())
+	}
+	return fmt.Sprintf("all %d in the handler at once; %s", h3Concurrent, d.Round(time.Millisecond)), nil
 }
 
 // getConcurrently fetches n files of 8 KB from base at once, on a client
@@ -109,6 +122,7 @@ func runH3Go(t *testing.T, client, server h3Stack, c h3GoCase) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("%s server: %w", server.name, err)
 	}
+	holdConcurrent(srv)
 	hc, closeClient := client.client(certs.ClientTLS("h3"))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
