@@ -20,7 +20,7 @@ func (t *countTracer) PacketSent(_ time.Time, p *TracePacket) {
 	t.sent++
 	t.frameBytes += len(p.Frames)
 }
-func (t *countTracer) PacketReceived(time.Time, *TracePacket)           { t.received++ }
+func (t *countTracer) PacketReceived(time.Time, *TracePacket)            { t.received++ }
 func (t *countTracer) PacketDropped(time.Time, *TracePacket, DropReason) { t.dropped++ }
 func (t *countTracer) PacketLost(time.Time, *TracePacket, LossReason)    { t.lost++ }
 func (t *countTracer) MetricsUpdated(time.Time, *TraceMetrics)           { t.metrics++ }
