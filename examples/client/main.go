@@ -8,12 +8,15 @@
 // than a second. The exit status is 1 if any download fails. If
 // SSLKEYLOGFILE is set, TLS secrets are appended to that file for Wireshark.
 //
-// Standard error gets one line per connection, such as
-// "connection 1: version=v1", and one per download.
+// Standard error gets one line per download and, at the end, one per
+// connection, such as
+// "connection 1: version=v1 resumed=false key_updates=1 retry=false".
+// With -keyupdate, each connection starts a key update as soon as its
+// handshake is confirmed (RFC 9001, Section 6).
 //
 // Usage:
 //
-//	go run ./examples/client [-out DIR] [-insecure] [-cacert FILE] [-v2] https://host:port/path...
+//	go run ./examples/client [-out DIR] [-insecure] [-cacert FILE] [-v2] [-keyupdate] https://host:port/path...
 package main
 
 import (
@@ -42,6 +45,7 @@ func main() {
 	insecure := flag.Bool("insecure", false, "do not verify the server's certificate")
 	caCert := flag.String("cacert", "", "trust the CA certificates in `file` (PEM) instead of the system's")
 	v2 := flag.Bool("v2", false, "offer QUIC version 2 first (RFC 9369)")
+	keyUpdate := flag.Bool("keyupdate", false, "start a key update as soon as the handshake is confirmed")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: client [flags] https://host:port/path...\n\nFetches URLs with hq-interop (HTTP/0.9 over QUIC).\n\n")
 		flag.PrintDefaults()
@@ -51,13 +55,13 @@ func main() {
 		flag.Usage()
 		os.Exit(2)
 	}
-	if err := run(flag.Args(), *out, *insecure, *caCert, *v2); err != nil {
+	if err := run(flag.Args(), *out, *insecure, *caCert, *v2, *keyUpdate); err != nil {
 		fmt.Fprintf(os.Stderr, "client: %v\n", err)
 		os.Exit(1)
 	}
 }
 
-func run(urls []string, out string, insecure bool, caCert string, v2 bool) error {
+func run(urls []string, out string, insecure bool, caCert string, v2, keyUpdate bool) error {
 	names, err := fileNames(urls, out != "")
 	if err != nil {
 		return err
@@ -93,14 +97,35 @@ func run(urls []string, out string, insecure bool, caCert string, v2 bool) error
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	var sessMu sync.Mutex
+	var sessions []*quic.Session // by number, from 1
+	var updates sync.WaitGroup
 	c := &hq.Client{
 		TLSConfig: tlsConf,
 		Config:    conf,
 		OnSession: func(n int, s *quic.Session) {
-			fmt.Fprintf(os.Stderr, "connection %d: version=%s\n", n, hq.VersionName(s.ConnectionState().Version))
+			sessMu.Lock()
+			for len(sessions) < n {
+				sessions = append(sessions, nil)
+			}
+			sessions[n-1] = s
+			sessMu.Unlock()
+			if keyUpdate {
+				updates.Go(func() { updateKeys(s) })
+			}
 		},
 	}
 	defer c.Close()
+	defer func() {
+		updates.Wait()
+		sessMu.Lock()
+		defer sessMu.Unlock()
+		for i, s := range sessions {
+			if s != nil {
+				fmt.Fprintf(os.Stderr, "connection %d: %s\n", i+1, connectionLine(s.ConnectionState()))
+			}
+		}
+	}()
 	// An interrupt ends the sessions, and with them the downloads.
 	context.AfterFunc(ctx, func() { c.Close() })
 
@@ -190,4 +215,29 @@ func fileNames(urls []string, unique bool) ([]string, error) {
 		names[i] = name
 	}
 	return names, nil
+}
+
+// connectionLine says what happened on a connection, in the form of
+// "version=v1 resumed=false key_updates=1 retry=false".
+func connectionLine(cs quic.ConnectionState) string {
+	return fmt.Sprintf("version=%s resumed=%v key_updates=%d retry=%v",
+		hq.VersionName(cs.Version), cs.Resumed, cs.KeyUpdates, cs.Retried)
+}
+
+// updateKeys starts a key update as soon as s allows it: once the
+// handshake is confirmed, when the server's HANDSHAKE_DONE arrives
+// (RFC 9001, Section 6.1). It gives up when s ends or after 10 seconds.
+func updateKeys(s *quic.Session) {
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	giveUp := time.After(10 * time.Second)
+	for s.UpdateKeys() != nil {
+		select {
+		case <-tick.C:
+		case <-s.Context().Done():
+			return
+		case <-giveUp:
+			return
+		}
+	}
 }

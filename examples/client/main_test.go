@@ -19,6 +19,12 @@ import (
 // address and a PEM file of its certificate for -cacert.
 func startServer(t *testing.T, files map[string]int64) (addr, caFile string) {
 	t.Helper()
+	return startServerConf(t, files, &quic.Config{Versions: []uint32{quic.Version2, quic.Version1}})
+}
+
+// startServerConf is startServer with conf.
+func startServerConf(t *testing.T, files map[string]int64, conf *quic.Config) (addr, caFile string) {
+	t.Helper()
 	cert, err := hq.SelfSigned("localhost", "127.0.0.1")
 	if err != nil {
 		t.Fatal(err)
@@ -26,7 +32,7 @@ func startServer(t *testing.T, files map[string]int64) (addr, caFile string) {
 	l, err := quic.Listen("udp", "127.0.0.1:0", &tls.Config{
 		Certificates: []tls.Certificate{cert},
 		NextProtos:   []string{hq.ALPN},
-	}, &quic.Config{Versions: []uint32{quic.Version2, quic.Version1}})
+	}, conf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +57,7 @@ func TestRunOut(t *testing.T) {
 	for _, v2 := range []bool{false, true} {
 		out := t.TempDir()
 		urls := []string{"https://" + addr + "/1KB", "https://" + addr + "/3MB", "https://" + addr + "/"}
-		if err := run(urls, out, false, ca, v2); err != nil {
+		if err := run(urls, out, false, ca, v2, false); err != nil {
 			t.Fatalf("run (v2 %v): %v", v2, err)
 		}
 		for name, size := range files {
@@ -76,7 +82,7 @@ func TestRunOut(t *testing.T) {
 func TestRunErrors(t *testing.T) {
 	addr, ca := startServer(t, map[string]int64{"1KB": 1 << 10})
 	out := t.TempDir()
-	err := run([]string{"https://" + addr + "/1KB", "https://" + addr + "/missing"}, out, false, ca, false)
+	err := run([]string{"https://" + addr + "/1KB", "https://" + addr + "/missing"}, out, false, ca, false, false)
 	if _, ok := errors.AsType[*hq.NotFoundError](err); !ok {
 		t.Errorf("missing file: %v, want a *hq.NotFoundError", err)
 	}
@@ -86,8 +92,30 @@ func TestRunErrors(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(out, "1KB")); err != nil {
 		t.Errorf("the other file: %v", err)
 	}
-	if err := run([]string{"https://" + addr + "/1KB"}, t.TempDir(), false, "", false); err == nil {
+	if err := run([]string{"https://" + addr + "/1KB"}, t.TempDir(), false, "", false, false); err == nil {
 		t.Error("an untrusted certificate was accepted")
+	}
+}
+
+// TestKeyUpdateRetryLine fetches from a server that sends Retry, with
+// -keyupdate, and checks the connection line on standard error.
+func TestKeyUpdateRetryLine(t *testing.T) {
+	addr, ca := startServerConf(t, map[string]int64{"1MB": 1 << 20}, &quic.Config{RequireRetry: true})
+	stderr, err := os.Create(filepath.Join(t.TempDir(), "stderr"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved := os.Stderr
+	os.Stderr = stderr
+	err = run([]string{"https://" + addr + "/1MB"}, t.TempDir(), false, ca, false, true)
+	os.Stderr = saved
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	got, _ := os.ReadFile(stderr.Name())
+	want := "connection 1: version=v1 resumed=false key_updates=1 retry=true\n"
+	if !bytes.Contains(got, []byte(want)) {
+		t.Errorf("standard error:\n%s\nwant a line %q", got, want)
 	}
 }
 

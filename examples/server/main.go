@@ -36,6 +36,7 @@ func main() {
 	www := flag.String("www", "", "`directory` to serve (default: built-in demo files 1KB, 1MB, 100MB)")
 	certFile := flag.String("cert", "", "certificate chain `file` (PEM); default: a self-signed certificate")
 	keyFile := flag.String("key", "", "private key `file` (PEM) of -cert")
+	retry := flag.Bool("retry", false, "validate every client's address with a Retry (RFC 9000, Section 8.1.2)")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: server [flags]\n\nAn hq-interop (HTTP/0.9 over QUIC) file server.\n\n")
 		flag.PrintDefaults()
@@ -46,13 +47,13 @@ func main() {
 		os.Exit(2)
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	if err := run(log, *listen, *www, *certFile, *keyFile); err != nil {
+	if err := run(log, *listen, *www, *certFile, *keyFile, *retry); err != nil {
 		log.Error("server failed", "err", err)
 		os.Exit(1)
 	}
 }
 
-func run(log *slog.Logger, listen, www, certFile, keyFile string) error {
+func run(log *slog.Logger, listen, www, certFile, keyFile string, retry bool) error {
 	tlsConf, err := tlsConfig(certFile, keyFile)
 	if err != nil {
 		return err
@@ -81,7 +82,8 @@ func run(log *slog.Logger, listen, www, certFile, keyFile string) error {
 	// QUIC v2 is preferred: a client that lists it among its available
 	// versions is upgraded to it (RFC 9368, Section 2.3).
 	l, err := quic.Listen("udp", listen, tlsConf, &quic.Config{
-		Versions: []uint32{quic.Version2, quic.Version1},
+		Versions:     []uint32{quic.Version2, quic.Version1},
+		RequireRetry: retry,
 	})
 	if err != nil {
 		return err
@@ -91,7 +93,7 @@ func run(log *slog.Logger, listen, www, certFile, keyFile string) error {
 	if source == "" {
 		source = "built-in demo files"
 	}
-	log.Info("listening", "addr", l.Addr().String(), "alpn", hq.ALPN, "www", source)
+	log.Info("listening", "addr", l.Addr().String(), "alpn", hq.ALPN, "www", source, "retry", retry)
 
 	// SIGINT and SIGTERM close the listener, which ends Serve.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
