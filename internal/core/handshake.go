@@ -262,6 +262,10 @@ func (c *Conn) handlePeerParams(b []byte) error {
 	c.streams.onPeerParams(p)
 	if c.early.status == earlyOffered {
 		c.raiseStreamLimits(p)
+	} else if c.early.restartOwed {
+		if err := c.restartFlowControl(p); err != nil {
+			return err
+		}
 	}
 	if p.HasStatelessResetToken {
 		c.connIDs.setPeerResetToken(p.StatelessResetToken)

@@ -60,6 +60,10 @@ type earlyState struct {
 	remembered *wire.TransportParameters
 	// buffered are 0-RTT packets a server received before their keys.
 	buffered [][]byte
+	// restartOwed: a client's 0-RTT was rejected before the server's
+	// transport parameters arrived (after a HelloRetryRequest); flow
+	// control restarts when they do.
+	restartOwed bool
 }
 
 // rememberedPrefix starts quince's entry in tls.SessionState.Extra, which
@@ -289,14 +293,22 @@ func (c *Conn) onEarlyDataRejected(now time.Time) error {
 	s.inFlightAckEliciting = 0
 	s.lossTime = time.Time{}
 	c.setLossDetectionTimer(now)
-
-	// Nothing sent reached the server: flow control starts afresh under
-	// its new limits.
-	ss := &c.streams
-	p := c.peerParams
-	if p == nil {
-		return wire.Errorf(wire.InternalError, 0, "0-RTT rejected before the server's transport parameters")
+	c.events.push(Event{Kind: EventEarlyDataRejected})
+	c.early.restartOwed = true
+	if c.peerParams == nil {
+		// A HelloRetryRequest rejects 0-RTT before the server's
+		// parameters come (RFC 8446, Section 4.2.10).
+		return nil
 	}
+	return c.restartFlowControl(c.peerParams)
+}
+
+// restartFlowControl starts stream and flow control state afresh under the
+// server's transport parameters p after a rejection of 0-RTT: nothing sent
+// in 0-RTT reached the server.
+func (c *Conn) restartFlowControl(p *wire.TransportParameters) error {
+	c.early.restartOwed = false
+	ss := &c.streams
 	ss.sendWin = flow.NewSendWindow(p.InitialMaxData)
 	ss.sentNew = 0
 	ss.blockedOwed = false
@@ -319,7 +331,6 @@ func (c *Conn) onEarlyDataRejected(now time.Time) error {
 			ss.queue(st)
 		}
 	}
-	c.events.push(Event{Kind: EventEarlyDataRejected})
 	return nil
 }
 
