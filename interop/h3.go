@@ -20,6 +20,8 @@ import (
 //	GET  /f/<size>/<name>  the File's bytes, with Content-Length
 //	POST /upload           reads the body; answers "<sha256 hex> <bytes>"
 //	GET  /                 an HTML page holding PageMarker (for browsers)
+//	GET  /page/<size>      the same page padded to about size bytes, the
+//	                       marker last
 //
 // ngtcp2's gtlsserver serves only files from a directory, so the cases
 // against it write the Files there (File.WriteTo).
@@ -98,7 +100,8 @@ func (h *H3Handler) MaxInFlight() int {
 	return h.maxInFlight
 }
 
-// PageAgents returns the User-Agent of each request for the index page.
+// PageAgents returns the User-Agent of each request for a page (/ or
+// /page/<size>).
 func (h *H3Handler) PageAgents() []string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -125,7 +128,7 @@ func (h *H3Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	h.protos[r.Proto]++
-	if r.URL.Path == "/" {
+	if r.URL.Path == "/" || strings.HasPrefix(r.URL.Path, "/page/") {
 		h.agents = append(h.agents, r.UserAgent())
 	}
 	h.inFlight++
@@ -166,6 +169,14 @@ func (h *H3Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		fmt.Fprintf(w, "%x %d", sum.Sum(nil), n)
+	case strings.HasPrefix(r.URL.Path, "/page/") && r.Method == http.MethodGet:
+		size, err := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/page/"))
+		if err != nil || size < 0 || size > maxFileSize {
+			http.Error(w, "bad size", http.StatusNotFound)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		writePaddedPage(w, size)
 	case strings.HasPrefix(r.URL.Path, "/f/") && (r.Method == http.MethodGet || r.Method == http.MethodHead):
 		f, err := ParsePath(r.URL.Path)
 		if err != nil {
@@ -180,6 +191,17 @@ func (h *H3Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		http.Error(w, "not found", http.StatusNotFound)
 	}
+}
+
+// writePaddedPage writes an HTML page of about size bytes: paragraphs of
+// filler, then the marker.
+func writePaddedPage(w io.Writer, size int) {
+	io.WriteString(w, "<!DOCTYPE html>\n<html><head><title>quince HTTP/3</title></head>\n<body>\n")
+	const line = "<p>quince serves this filler over HTTP/3 to make the page large.</p>\n"
+	for n := 0; n+len(line) <= size; n += len(line) {
+		io.WriteString(w, line)
+	}
+	io.WriteString(w, "<p id=\"marker\">"+html.EscapeString(PageMarker)+"</p></body></html>\n")
 }
 
 // UploadAnswer is the body the handler answers an upload of f with.

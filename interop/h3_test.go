@@ -38,11 +38,12 @@ const h3Concurrent = 100
 
 // The case names of the HTTP/3 section.
 const (
-	h3Small       = "GET 1 KB"
-	h3Large       = "GET 10 MB"
-	h3Upload      = "POST 10 MB"
-	h3Concurrency = "100 concurrent GETs, one connection"
-	h3Browser     = "browser page"
+	h3Small        = "GET 1 KB"
+	h3Large        = "GET 10 MB"
+	h3Upload       = "POST 10 MB"
+	h3Concurrency  = "100 concurrent GETs, one connection"
+	h3Browser      = "browser page"
+	h3BrowserLarge = "browser page of 2 MB"
 )
 
 // h3GoCase is a case between two Go stacks: it runs with an http.Client
