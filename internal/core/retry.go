@@ -64,6 +64,12 @@ func (c *Conn) receiveRetry(h *wire.LongHeader, pkt []byte, now time.Time) {
 	s.inFlightAckEliciting = 0
 	s.lossTime = time.Time{}
 	s.pingOwed = false
+	if c.early.status == earlyOffered {
+		// The server kept nothing of the 0-RTT packets before the Retry;
+		// their data goes again in 0-RTT packets to the new connection ID
+		// (RFC 9000, Section 17.2.5.3).
+		c.lose0RTTPackets()
+	}
 	c.resetCongestion()
 	c.probesToSend = 0
 	c.ptoCount = 0

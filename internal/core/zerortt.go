@@ -278,20 +278,9 @@ func (c *Conn) onEarlyDataRejected(now time.Time) error {
 	}
 	c.early.status = earlyRejected
 	c.early.keys = nil
-	s := &c.spaces[spaceApp]
 	// RFC 9002, Section 6.4: rejected 0-RTT packets leave the bytes in
-	// flight without a congestion signal. (Until 1-RTT keys, every packet
-	// of the application space is a 0-RTT packet.)
-	for _, p := range s.sent.packets {
-		if p.inFlight {
-			c.bytesInFlight -= p.size
-		}
-		c.onFramesLost(s, p)
-		s.sent.release(p)
-	}
-	s.sent.packets = s.sent.packets[:0]
-	s.inFlightAckEliciting = 0
-	s.lossTime = time.Time{}
+	// flight without a congestion signal.
+	c.lose0RTTPackets()
 	c.setLossDetectionTimer(now)
 	c.events.push(Event{Kind: EventEarlyDataRejected})
 	c.early.restartOwed = true
@@ -301,6 +290,28 @@ func (c *Conn) onEarlyDataRejected(now time.Time) error {
 		return nil
 	}
 	return c.restartFlowControl(c.peerParams)
+}
+
+// lose0RTTPackets forgets a client's 0-RTT packets and queues their
+// frames again, taking them out of the bytes in flight without a
+// congestion signal: the server rejected them, or a Retry means it kept
+// nothing of them. Until 1-RTT keys, every packet of the application
+// space is a 0-RTT packet.
+func (c *Conn) lose0RTTPackets() {
+	s := &c.spaces[spaceApp]
+	for _, p := range s.sent.packets {
+		if p == nil {
+			continue
+		}
+		if p.inFlight {
+			c.bytesInFlight -= p.size
+		}
+		c.onFramesLost(s, p)
+		s.sent.release(p)
+	}
+	s.sent.packets = s.sent.packets[:0]
+	s.inFlightAckEliciting = 0
+	s.lossTime = time.Time{}
 }
 
 // restartFlowControl starts stream and flow control state afresh under the

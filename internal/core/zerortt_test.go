@@ -368,6 +368,27 @@ func TestZeroRTTLoss(t *testing.T) {
 	}
 }
 
+// TestZeroRTTRetry: after a Retry the client sends its 0-RTT data again to
+// the new connection ID (RFC 9000, Section 17.2.5.3), and the server,
+// which kept nothing of the first 0-RTT packets, accepts it.
+func TestZeroRTTRetry(t *testing.T) {
+	env := newResumeEnv(t)
+	env.firstConnection(allow0RTT, allow0RTT)
+	p := env.pair(2, linkConfig{delay: 10 * time.Millisecond}, allow0RTT, allow0RTT)
+	m := playRetry(p)
+	x := newExchange(p, makePayload(3000, 9))
+	if !p.run(10*time.Second, x.step) {
+		t.Fatalf("exchange did not finish: client err %v, server %v", p.client.Err(), p.serverErr())
+	}
+	x.check()
+	if m.retries == 0 || !p.client.Retried() {
+		t.Fatalf("Retries sent %d, client retried %v; want a Retry", m.retries, p.client.Retried())
+	}
+	if !p.client.EarlyDataAccepted() || !p.server.EarlyDataAccepted() || !x.gotEarly {
+		t.Errorf("0-RTT accepted: client %v, server %v; request before the handshake %v; want all", p.client.EarlyDataAccepted(), p.server.EarlyDataAccepted(), x.gotEarly)
+	}
+}
+
 // TestZeroRTTBeforeInitial delivers the client's first datagram after its
 // second, which carries 0-RTT: the server keeps the 0-RTT packets until
 // the ClientHello gives it their keys.
