@@ -226,15 +226,17 @@ func TestServerVanishes(t *testing.T) {
 	}
 	defer m.Close()
 
+	// The client's acknowledgement of the server's last packets (its
+	// NEW_TOKEN frame) may draw the reset before the stream opens.
 	st, err := c.OpenStream(testCtx(t))
-	if err != nil {
-		t.Fatal(err)
+	if err == nil {
+		_, err = st.Write([]byte("anyone there?"))
+		if err == nil {
+			_, err = st.Read(make([]byte, 1))
+		}
 	}
-	if _, err := st.Write([]byte("anyone there?")); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.Read(make([]byte, 1)); !errors.Is(err, ErrStatelessReset) {
-		t.Errorf("Read = %v; want ErrStatelessReset", err)
+	if !errors.Is(err, ErrStatelessReset) {
+		t.Errorf("OpenStream, Write, Read = %v; want ErrStatelessReset", err)
 	}
 	if err := context.Cause(c.Context()); !errors.Is(err, ErrStatelessReset) {
 		t.Errorf("session ended with %v; want ErrStatelessReset", err)
