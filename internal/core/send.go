@@ -410,9 +410,9 @@ func (c *Conn) appendFrames(w *frameWriter, s *space, now time.Time) {
 		c.appendDatagrams(w)
 		c.appendStreamFrames(w)
 	} else if s.id == spaceApp && c.sending0RTT() {
-		// Only stream frames go in 0-RTT: the control frames wait for
-		// the handshake (RFC 9000, Section 12.4, Table 3 allows
-		// these).
+		// Only the stream frames go in 0-RTT packets (all of them are
+		// allowed there, RFC 9000, Section 12.4, Table 3); connection
+		// control frames wait for the handshake.
 		c.appendStreamFrames(w)
 	}
 }

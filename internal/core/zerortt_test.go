@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/quince-go/quic/internal/core/protect"
 	"github.com/quince-go/quic/internal/core/wire"
 )
 
@@ -216,18 +217,32 @@ func count0RTT(p *testPair, n *int) {
 }
 
 func TestResumption(t *testing.T) {
-	env := newResumeEnv(t)
-	env.firstConnection(nil, nil)
-	p := env.pair(2, linkConfig{delay: 10 * time.Millisecond}, nil, nil)
-	if p.client.EarlyDataAllowed() {
-		t.Error("EarlyDataAllowed without Config.Allow0RTT")
+	tests := []struct {
+		name          string
+		first, second [2]func(*Config) // client, server
+	}{
+		{"without 0-RTT", [2]func(*Config){nil, nil}, [2]func(*Config){nil, nil}},
+		// RFC 9001, Section 4.6.1: a ticket without early data permits
+		// no 0-RTT.
+		{"ticket without early data", [2]func(*Config){allow0RTT, nil}, [2]func(*Config){allow0RTT, allow0RTT}},
+		{"client without 0-RTT", [2]func(*Config){allow0RTT, allow0RTT}, [2]func(*Config){nil, allow0RTT}},
 	}
-	p.handshake()
-	if !p.client.Resumed() || !p.server.Resumed() {
-		t.Errorf("Resumed: client %v, server %v; want both", p.client.Resumed(), p.server.Resumed())
-	}
-	if p.client.EarlyDataAccepted() || p.server.EarlyDataAccepted() {
-		t.Error("EarlyDataAccepted without 0-RTT")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := newResumeEnv(t)
+			env.firstConnection(tt.first[0], tt.first[1])
+			p := env.pair(2, linkConfig{delay: 10 * time.Millisecond}, tt.second[0], tt.second[1])
+			if p.client.EarlyDataAllowed() {
+				t.Error("EarlyDataAllowed")
+			}
+			p.handshake()
+			if !p.client.Resumed() || !p.server.Resumed() {
+				t.Errorf("Resumed: client %v, server %v; want both", p.client.Resumed(), p.server.Resumed())
+			}
+			if p.client.EarlyDataAccepted() || p.server.EarlyDataAccepted() {
+				t.Error("EarlyDataAccepted without 0-RTT")
+			}
+		})
 	}
 }
 
@@ -531,5 +546,65 @@ func TestRememberedParams(t *testing.T) {
 		if _, _, ok := findRemembered([][]byte{bad}); ok {
 			t.Errorf("findRemembered(%x) ok; want malformed", bad)
 		}
+	}
+}
+
+// seal0RTT returns a 0-RTT packet from client c carrying payload, sealed
+// with its 0-RTT keys and not recorded as sent.
+func seal0RTT(t testing.TB, c *Conn, payload []byte) []byte {
+	t.Helper()
+	if c.early.keys == nil {
+		t.Fatal("seal0RTT: no 0-RTT keys")
+	}
+	s := &c.spaces[spaceApp]
+	pn := s.nextPN
+	s.nextPN++
+	b, lengthOffset, pnOffset := wire.AppendLongHeader(nil, wire.LongHeaderFields{
+		Type: wire.Packet0RTT, Version: c.early.version,
+		DstConnID: c.connIDs.peerID(), SrcConnID: c.connIDs.local[0].id,
+		PacketNumber: pn, PacketNumberLen: injectPNLen,
+	})
+	b = append(b, payload...)
+	wire.PutLongHeaderLength(b, lengthOffset, len(b)-pnOffset+protect.TagLen)
+	return c.early.keys.Seal(b, pnOffset, injectPNLen, uint64(pn))
+}
+
+// TestZeroRTTFrames: a server processes the frames RFC 9000, Section 12.4,
+// Table 3 allows in 0-RTT packets before its handshake completes, and
+// closes with PROTOCOL_VIOLATION on the others.
+func TestZeroRTTFrames(t *testing.T) {
+	tests := []struct {
+		name    string
+		payload []byte
+		want    *closeCode
+	}{
+		{"STREAM", frames(&wire.StreamFrame{StreamID: 0, Data: []byte("hi"), Fin: true}), nil},
+		{"PING", frames(&wire.PingFrame{}), nil},
+		{"ACK", frames(&wire.AckFrame{Ranges: []wire.AckRange{{Smallest: 0, Largest: 0}}}), &closeCode{Code: uint64(wire.ProtocolViolation), FrameType: wire.FrameAck}},
+		{"CRYPTO", frames(&wire.CryptoFrame{Data: []byte{1}}), &closeCode{Code: uint64(wire.ProtocolViolation), FrameType: wire.FrameCrypto}},
+		{"NEW_TOKEN", frames(&wire.NewTokenFrame{Token: []byte{1}}), &closeCode{Code: uint64(wire.ProtocolViolation), FrameType: wire.FrameNewToken}},
+		{"HANDSHAKE_DONE", frames(&wire.HandshakeDoneFrame{}), &closeCode{Code: uint64(wire.ProtocolViolation), FrameType: wire.FrameHandshakeDone}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := newResumeEnv(t)
+			env.firstConnection(allow0RTT, allow0RTT)
+			p := env.pair(2, linkConfig{delay: 10 * time.Millisecond}, allow0RTT, allow0RTT)
+			if !p.run(time.Second, func() bool { return p.server != nil && p.server.early.keys != nil }) {
+				t.Fatal("server has no 0-RTT keys")
+			}
+			if p.server.HandshakeComplete() {
+				t.Fatal("server handshake already complete")
+			}
+			p.server.Receive(seal0RTT(t, p.client, tt.payload), clientAddr, p.now)
+			if diff := cmp.Diff(tt.want, codeOf(p.server.Err())); diff != "" {
+				t.Errorf("server error (-want +got):\n%s\n(%v)", diff, p.server.Err())
+			}
+			if tt.name == "STREAM" {
+				if id, ok := p.server.AcceptStream(true); !ok || id != 0 || p.server.StreamReadable(0) != 2 {
+					t.Errorf("AcceptStream = %d, %v; readable %d; want stream 0 with 2 bytes", id, ok, p.server.StreamReadable(0))
+				}
+			}
+		})
 	}
 }
