@@ -25,10 +25,14 @@ import (
 // now lower than the ticket's (RFC 9001, Section 4.6.3).
 //
 // Replay: 0-RTT data can be replayed by an attacker (RFC 9001, Section
-// 9.2; RFC 8446, Section 8). crypto/tls checks ticket age and freshness
-// but keeps no record of used tickets, so the same 0-RTT data may be
-// delivered more than once, to one server or several sharing ticket keys.
-// Only applications whose early requests are idempotent should enable it.
+// 9.2; RFC 8446, Section 8). crypto/tls only checks that a ticket is within
+// its lifetime (seven days); it neither checks the client's view of the
+// ticket's age (RFC 8446, Section 8.3) nor records the tickets used, so
+// the same 0-RTT data may be delivered many times, to one server or to
+// several sharing ticket keys. Only applications whose early requests are
+// idempotent should enable 0-RTT; a server can narrow the window with
+// tls.Config.UnwrapSession (clearing SessionState.EarlyData for old
+// tickets, say).
 
 // earlyStatus is where a connection stands with 0-RTT.
 type earlyStatus uint8
@@ -238,7 +242,8 @@ func (c *Conn) installEarlySecret(e tls.QUICEvent) error {
 		return nil
 	}
 	if c.early.remembered == nil {
-		// Not reached: 0-RTT was declined without remembered limits.
+		// Not reached: onResumeSession declines 0-RTT without
+		// remembered limits.
 		c.early.keys = nil
 		return nil
 	}
