@@ -68,7 +68,7 @@ var chromiumCases = []struct{ name, path string }{
 	{h3BrowserLarge, "/page/2000000"},
 }
 
-func TestH3Chromium(t *testing.T) {
+func testH3Chromium(t *testing.T) {
 	const client, server = "chromium", "quince"
 	bin := chromiumBinary()
 	version := ""
