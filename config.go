@@ -100,6 +100,13 @@ type Config struct {
 	// Data the server rejects is sent again in 1-RTT without the caller
 	// doing anything.
 	Allow0RTT bool
+
+	// DisableActiveMigration, on a Listener, advertises
+	// disable_active_migration (RFC 9000, Section 18.2): clients must not
+	// move to a new local address, and their Session.Migrate returns
+	// ErrMigrationDisabled. The server still follows a client whose
+	// address changes under a NAT rebinding (RFC 9000, Section 9).
+	DisableActiveMigration bool
 }
 
 const (
@@ -116,19 +123,20 @@ func (c *Config) coreConfig(tlsConf *tls.Config, resetKey *[32]byte) *core.Confi
 		c = &Config{}
 	}
 	return &core.Config{
-		TLS:                  tlsConf,
-		Versions:             c.Versions,
-		MaxIdleTimeout:       c.MaxIdleTimeout,
-		InitialMaxData:       c.InitialConnectionWindow,
-		MaxData:              c.MaxConnectionWindow,
-		InitialMaxStreamData: c.InitialStreamWindow,
-		MaxStreamData:        c.MaxStreamWindow,
-		MaxBidiStreams:       c.MaxIncomingStreams,
-		MaxUniStreams:        c.MaxIncomingUniStreams,
-		MaxStreamWriteBuffer: c.MaxStreamWriteBuffer,
-		StatelessResetKey:    resetKey,
-		MaxDatagramFrameSize: c.maxDatagramFrameSize(),
-		Allow0RTT:            c.Allow0RTT,
+		TLS:                    tlsConf,
+		Versions:               c.Versions,
+		MaxIdleTimeout:         c.MaxIdleTimeout,
+		InitialMaxData:         c.InitialConnectionWindow,
+		MaxData:                c.MaxConnectionWindow,
+		InitialMaxStreamData:   c.InitialStreamWindow,
+		MaxStreamData:          c.MaxStreamWindow,
+		MaxBidiStreams:         c.MaxIncomingStreams,
+		MaxUniStreams:          c.MaxIncomingUniStreams,
+		MaxStreamWriteBuffer:   c.MaxStreamWriteBuffer,
+		StatelessResetKey:      resetKey,
+		MaxDatagramFrameSize:   c.maxDatagramFrameSize(),
+		Allow0RTT:              c.Allow0RTT,
+		DisableActiveMigration: c.DisableActiveMigration,
 	}
 }
 

@@ -24,8 +24,8 @@ type Session struct {
 	release func() // a Dialer's hold on its socket, dropped when the session ends
 	// l is the Listener whose socket the session uses, or nil: the one
 	// that accepted it or, for a client session, that dialed it.
-	l     *Listener
-	local netip.AddrPort
+	l    *Listener
+	conf *Config // may be nil
 
 	inbox chan *mux.Datagram
 	ops   chan *op
@@ -47,6 +47,7 @@ type Session struct {
 	stateMu sync.Mutex
 	state   ConnectionState
 	peer    netip.AddrPort // where datagrams go; changes with the path
+	local   netip.AddrPort // the socket's address; changes with Migrate
 	stats   Stats          // the last Stats, kept when the session ends
 
 	// Fixed before the loop starts.
@@ -69,6 +70,7 @@ type Session struct {
 	hsDeadline time.Time      // Config.HandshakeTimeout after the start; zero once complete
 	lastRecv   time.Time      // when a datagram last arrived, for keep-alives
 	peerAddr   netip.AddrPort // the loop's copy of peer
+	mig        *migration     // a client's pending Migrate, or nil
 }
 
 // ConnectionState describes a session once its handshake completed.
@@ -120,6 +122,7 @@ func newSession(m *mux.Mux, c *core.Conn, l *Listener, conf *Config) *Session {
 	s := &Session{
 		mux:           m,
 		l:             l,
+		conf:          conf,
 		peer:          c.PeerAddr(),
 		local:         m.LocalAddr(),
 		inbox:         make(chan *mux.Datagram, inboxSize),
@@ -297,6 +300,10 @@ func (s *Session) handleEvents() {
 			}
 		case core.EventPathChanged:
 			s.pathChanged(e.Addr)
+		case core.EventPathValidated:
+			s.migrationValidated()
+		case core.EventPathFailed:
+			s.migrationFailed()
 		case core.EventConnIDIssued:
 			// A collision with another session's random ID is all but
 			// impossible; the peer's packets to it would then be lost.
@@ -382,6 +389,10 @@ func (s *Session) finish() {
 	}
 	if s.peerReg {
 		s.mux.UnregisterPeer(s.peerAddr, s.inbox)
+	}
+	if s.mig != nil {
+		s.mig.drop(s.inbox)
+		s.mig = nil
 	}
 	// The mux sends nothing more to the inbox now (internal/mux contract).
 	for {
@@ -554,8 +565,14 @@ func (s *Session) Close() error { return s.CloseWithError(0, "") }
 // cause (context.Cause) is the session's error.
 func (s *Session) Context() context.Context { return s.ctx }
 
-// LocalAddr returns the address of the session's UDP socket.
-func (s *Session) LocalAddr() net.Addr { return net.UDPAddrFromAddrPort(s.local) }
+// LocalAddr returns the address of the session's UDP socket. It changes
+// when Migrate moves the session to a new one.
+func (s *Session) LocalAddr() net.Addr {
+	s.stateMu.Lock()
+	local := s.local
+	s.stateMu.Unlock()
+	return net.UDPAddrFromAddrPort(local)
+}
 
 // RemoteAddr returns the peer's address. It changes when the peer's
 // address does (RFC 9000, Section 9).
