@@ -71,6 +71,7 @@ type Session struct {
 	lastRecv   time.Time      // when a datagram last arrived, for keep-alives
 	peerAddr   netip.AddrPort // the loop's copy of peer
 	mig        *migration     // a client's pending Migrate, or nil
+	rejected0  bool           // the server rejected this client's 0-RTT
 }
 
 // ConnectionState describes a session once its handshake completed.
@@ -88,6 +89,11 @@ type ConnectionState struct {
 	// EarlyDataAccepted is true if the server accepted the client's 0-RTT
 	// data (RFC 9001, Section 4.6.2).
 	EarlyDataAccepted bool
+	// EarlyDataRejected, on a client, is true if it offered 0-RTT and the
+	// server rejected it; the early data went again in 1-RTT packets
+	// (RFC 9001, Section 4.6.2). A session that did not offer 0-RTT has
+	// neither EarlyDataAccepted nor EarlyDataRejected.
+	EarlyDataRejected bool
 	// KeyUpdates counts the 1-RTT key updates so far, by either side
 	// (RFC 9001, Section 6).
 	KeyUpdates uint64
@@ -300,6 +306,11 @@ func (s *Session) handleEvents() {
 			}
 		case core.EventPathChanged:
 			s.pathChanged(e.Addr)
+		case core.EventEarlyDataRejected:
+			s.rejected0 = true
+			s.stateMu.Lock()
+			s.state.EarlyDataRejected = true
+			s.stateMu.Unlock()
 		case core.EventPathValidated:
 			s.migrationValidated()
 		case core.EventPathFailed:
@@ -331,6 +342,7 @@ func (s *Session) onHandshakeComplete() {
 		Retried:           s.conn.Retried(),
 		Resumed:           s.conn.Resumed(),
 		EarlyDataAccepted: s.conn.EarlyDataAccepted(),
+		EarlyDataRejected: s.rejected0,
 	}
 	s.stateMu.Unlock()
 	// The peer may now send a stateless reset from its address to an ID
