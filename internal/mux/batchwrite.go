@@ -54,6 +54,10 @@ func (m *Mux) NewBatch() *Batch {
 	return b
 }
 
+// Mux returns the Mux that b sends on. A session that moves to another
+// socket needs a new Batch.
+func (b *Batch) Mux() *Mux { return b.m }
+
 // Len returns how many datagrams wait in b.
 func (b *Batch) Len() int { return len(b.dgs) }
 

@@ -281,6 +281,9 @@ func TestBatchNext(t *testing.T) {
 	}
 	defer m.Close()
 	b := m.NewBatch()
+	if b.Mux() != m {
+		t.Error("Batch.Mux is not the mux that made it")
+	}
 	buf := b.Next()
 	if len(buf) != 1400 {
 		t.Errorf("len(Next()) = %d; want 1400", len(buf))
