@@ -51,6 +51,14 @@ func Listen(network, address string, tlsConf *tls.Config, conf *Config) (*Listen
 	if tlsConf == nil {
 		return nil, errNoTLSConfig
 	}
+	if tlsConf.MinVersion < tls.VersionTLS13 {
+		// QUIC needs TLS 1.3 (RFC 9001, Section 4.2). One copy serves
+		// all the Listener's sessions, so that they share its automatic
+		// session ticket keys and resume each other's sessions; the core
+		// would otherwise copy the config for each session.
+		tlsConf = tlsConf.Clone()
+		tlsConf.MinVersion = tls.VersionTLS13
+	}
 	laddr, err := net.ResolveUDPAddr(network, address)
 	if err != nil {
 		return nil, err

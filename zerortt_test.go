@@ -66,3 +66,27 @@ func TestEarlyDataRejected(t *testing.T) {
 		})
 	}
 }
+
+// TestResumption checks that a Listener's sessions resume each other's
+// TLS sessions (RFC 9001, Section 4.5), even when its TLS config does not
+// ask for TLS 1.3 itself.
+func TestResumption(t *testing.T) {
+	l := listen(t, nil) // testTLS leaves MinVersion unset
+	_, ctls := testTLS(t)
+	cache := &signalingSessionCache{ClientSessionCache: tls.NewLRUClientSessionCache(4), put: make(chan struct{}, 1)}
+	ctls = ctls.Clone()
+	ctls.ClientSessionCache = cache
+	for i, want := range []bool{false, true} {
+		c, err := Dial(testCtx(t), "udp", l.Addr().String(), ctls, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			waitSignal(t, cache.put, "session ticket")
+		}
+		if got := c.ConnectionState().Resumed; got != want {
+			t.Errorf("session %d: Resumed = %v, want %v", i+1, got, want)
+		}
+		c.Close()
+	}
+}

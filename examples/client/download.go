@@ -14,8 +14,8 @@ import (
 // download is one URL being fetched.
 type download struct {
 	url   string
-	resp  *hq.Response
-	spool *os.File // a temporary file holding the body, or nil
+	resp  io.ReadCloser // the body
+	spool *os.File      // a temporary file holding the body, or nil
 	err   error
 
 	n       atomic.Int64 // bytes received

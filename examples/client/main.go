@@ -10,13 +10,20 @@
 //
 // Standard error gets one line per download and, at the end, one per
 // connection, such as
-// "connection 1: version=v1 resumed=false key_updates=1 retry=false".
+// "connection 2: version=v1 resumed=true 0rtt=accepted key_updates=1 retry=false".
 // With -keyupdate, each connection starts a key update as soon as its
 // handshake is confirmed (RFC 9001, Section 6).
 //
+// With -resume, the first URL is fetched on a first connection and, once
+// it is done, the others on a second connection that resumes the first's
+// TLS session (RFC 9001, Section 4.5). -0rtt does the same and sends the
+// second connection's requests in 0-RTT packets (RFC 9001, Section 4.6),
+// which the server may accept or reject; rejected requests go again in
+// 1-RTT packets. Both need at least two URLs.
+//
 // Usage:
 //
-//	go run ./examples/client [-out DIR] [-insecure] [-cacert FILE] [-v2] [-keyupdate] https://host:port/path...
+//	go run ./examples/client [-out DIR] [-insecure] [-cacert FILE] [-v2] [-keyupdate] [-resume] [-0rtt] https://host:port/path...
 package main
 
 import (
@@ -40,12 +47,26 @@ import (
 	"github.com/quince-go/quic/examples/internal/hq"
 )
 
+// options are the command's flags.
+type options struct {
+	out       string // -out
+	insecure  bool
+	caCert    string
+	v2        bool
+	keyUpdate bool
+	resume    bool
+	zeroRTT   bool // -0rtt
+}
+
 func main() {
-	out := flag.String("out", "", "write each body to a file in `directory` (default: standard output)")
-	insecure := flag.Bool("insecure", false, "do not verify the server's certificate")
-	caCert := flag.String("cacert", "", "trust the CA certificates in `file` (PEM) instead of the system's")
-	v2 := flag.Bool("v2", false, "offer QUIC version 2 first (RFC 9369)")
-	keyUpdate := flag.Bool("keyupdate", false, "start a key update as soon as the handshake is confirmed")
+	var o options
+	flag.StringVar(&o.out, "out", "", "write each body to a file in `directory` (default: standard output)")
+	flag.BoolVar(&o.insecure, "insecure", false, "do not verify the server's certificate")
+	flag.StringVar(&o.caCert, "cacert", "", "trust the CA certificates in `file` (PEM) instead of the system's")
+	flag.BoolVar(&o.v2, "v2", false, "offer QUIC version 2 first (RFC 9369)")
+	flag.BoolVar(&o.keyUpdate, "keyupdate", false, "start a key update as soon as the handshake is confirmed")
+	flag.BoolVar(&o.resume, "resume", false, "fetch the first URL, then the others on a second connection that resumes the first's session")
+	flag.BoolVar(&o.zeroRTT, "0rtt", false, "as -resume, with the second connection's requests in 0-RTT")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: client [flags] https://host:port/path...\n\nFetches URLs with hq-interop (HTTP/0.9 over QUIC).\n\n")
 		flag.PrintDefaults()
@@ -55,27 +76,24 @@ func main() {
 		flag.Usage()
 		os.Exit(2)
 	}
-	if err := run(flag.Args(), *out, *insecure, *caCert, *v2, *keyUpdate); err != nil {
+	if err := run(flag.Args(), o); err != nil {
 		fmt.Fprintf(os.Stderr, "client: %v\n", err)
 		os.Exit(1)
 	}
 }
 
-func run(urls []string, out string, insecure bool, caCert string, v2, keyUpdate bool) error {
-	names, err := fileNames(urls, out != "")
+func run(urls []string, o options) error {
+	names, err := fileNames(urls, o.out != "")
 	if err != nil {
 		return err
 	}
-	tlsConf := &tls.Config{InsecureSkipVerify: insecure}
-	if caCert != "" {
-		pem, err := os.ReadFile(caCert)
-		if err != nil {
-			return err
-		}
-		tlsConf.RootCAs = x509.NewCertPool()
-		if !tlsConf.RootCAs.AppendCertsFromPEM(pem) {
-			return fmt.Errorf("-cacert %s: no PEM certificate", caCert)
-		}
+	twoConns := o.resume || o.zeroRTT
+	if twoConns && len(urls) < 2 {
+		return errors.New("-resume and -0rtt need at least two URLs")
+	}
+	tlsConf, err := clientTLS(o)
+	if err != nil {
+		return err
 	}
 	if name := os.Getenv("SSLKEYLOGFILE"); name != "" {
 		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
@@ -85,79 +103,33 @@ func run(urls []string, out string, insecure bool, caCert string, v2, keyUpdate 
 		defer f.Close()
 		tlsConf.KeyLogWriter = f
 	}
-	conf := &quic.Config{}
-	if v2 {
+	var tickets *ticketCache
+	if twoConns {
+		tickets = &ticketCache{ClientSessionCache: tls.NewLRUClientSessionCache(8), put: make(chan struct{})}
+		tlsConf.ClientSessionCache = tickets
+	}
+	conf := &quic.Config{Allow0RTT: o.zeroRTT}
+	if o.v2 {
 		conf.Versions = []uint32{quic.Version2, quic.Version1}
 	}
-	if out != "" {
-		if err := os.MkdirAll(out, 0o755); err != nil {
+	if o.out != "" {
+		if err := os.MkdirAll(o.out, 0o755); err != nil {
 			return err
 		}
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	var sessMu sync.Mutex
-	var sessions []*quic.Session // by number, from 1
-	var updates sync.WaitGroup
-	c := &hq.Client{
-		TLSConfig: tlsConf,
-		Config:    conf,
-		OnSession: func(n int, s *quic.Session) {
-			sessMu.Lock()
-			for len(sessions) < n {
-				sessions = append(sessions, nil)
-			}
-			sessions[n-1] = s
-			sessMu.Unlock()
-			if keyUpdate {
-				updates.Go(func() { updateKeys(s) })
-			}
-		},
-	}
-	defer c.Close()
-	defer func() {
-		updates.Wait()
-		sessMu.Lock()
-		defer sessMu.Unlock()
-		for i, s := range sessions {
-			if s != nil {
-				fmt.Fprintf(os.Stderr, "connection %d: %s\n", i+1, connectionLine(s.ConnectionState()))
-			}
-		}
-	}()
-	// An interrupt ends the sessions, and with them the downloads.
-	context.AfterFunc(ctx, func() { c.Close() })
+	conns := &connections{keyUpdate: o.keyUpdate}
+	defer conns.report()
 
 	prog := newProgress(os.Stderr)
 	defer prog.stop()
 	downloads := make([]*download, len(urls))
-	var wg sync.WaitGroup
 	for i, u := range urls {
-		d := &download{url: u}
-		downloads[i] = d
-		prog.add(d)
-		wg.Go(func() {
-			d.resp, d.err = c.Get(ctx, u)
-			if d.err != nil {
-				return
-			}
-			switch {
-			case out != "":
-				d.err = d.toFile(filepath.Join(out, names[i]))
-			case i == 0:
-				d.err = d.copy(os.Stdout)
-			default:
-				// The bodies after the first wait in temporary files for
-				// their turn on standard output; holding them in unread
-				// streams could exhaust the connection's flow control
-				// window before the first one is complete.
-				d.err = d.toTemp()
-			}
-		})
+		downloads[i] = &download{url: u}
+		prog.add(downloads[i])
 	}
-	wg.Wait()
-	prog.stop()
 	defer func() {
 		for _, d := range downloads {
 			if d.spool != nil {
@@ -166,9 +138,24 @@ func run(urls []string, out string, insecure bool, caCert string, v2, keyUpdate 
 			}
 		}
 	}()
-	if ctx.Err() != nil {
-		return errors.New("interrupted")
+	// The phases of the run: all URLs on one client or, with -resume and
+	// -0rtt, the first on one and the rest on a second.
+	phases := [][2]int{{0, len(urls)}}
+	if twoConns {
+		phases = [][2]int{{0, 1}, {1, len(urls)}}
 	}
+	for p, ph := range phases {
+		if p > 0 {
+			tickets.wait(ctx, 2*time.Second)
+		}
+		c := &hq.Client{TLSConfig: tlsConf, Config: conf, Early: p > 0 && o.zeroRTT, OnSession: conns.add}
+		fetch(ctx, c, downloads[ph[0]:ph[1]], names[ph[0]:ph[1]], ph[0], o.out)
+		c.Close()
+		if ctx.Err() != nil {
+			return errors.New("interrupted")
+		}
+	}
+	prog.stop()
 	for _, d := range downloads {
 		if d.spool != nil && d.err == nil {
 			if _, err := d.spool.Seek(0, io.SeekStart); err != nil {
@@ -188,6 +175,112 @@ func run(urls []string, out string, insecure bool, caCert string, v2, keyUpdate 
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// clientTLS returns the TLS configuration of -insecure and -cacert.
+func clientTLS(o options) (*tls.Config, error) {
+	tlsConf := &tls.Config{InsecureSkipVerify: o.insecure}
+	if o.caCert != "" {
+		pem, err := os.ReadFile(o.caCert)
+		if err != nil {
+			return nil, err
+		}
+		tlsConf.RootCAs = x509.NewCertPool()
+		if !tlsConf.RootCAs.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("-cacert %s: no PEM certificate", o.caCert)
+		}
+	}
+	return tlsConf, nil
+}
+
+// fetch runs downloads, whose bodies are saved as names, all at once on
+// c; first is the index of downloads[0] among all URLs: the body of URL 0
+// goes straight to standard output, the others wait in temporary files.
+func fetch(ctx context.Context, c *hq.Client, downloads []*download, names []string, first int, out string) {
+	// An interrupt ends the sessions, and with them the downloads.
+	stop := context.AfterFunc(ctx, func() { c.Close() })
+	defer stop()
+	var wg sync.WaitGroup
+	for i, d := range downloads {
+		wg.Go(func() {
+			resp, err := c.Get(ctx, d.url)
+			if err != nil {
+				d.err = err
+				return
+			}
+			d.resp = resp
+			switch {
+			case out != "":
+				d.err = d.toFile(filepath.Join(out, names[i]))
+			case first+i == 0:
+				d.err = d.copy(os.Stdout)
+			default:
+				// The bodies after the first wait in temporary files for
+				// their turn on standard output; holding them in unread
+				// streams could exhaust the connection's flow control
+				// window before the first one is complete.
+				d.err = d.toTemp()
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// connections numbers the sessions of a run, from 1, and reports on them.
+type connections struct {
+	keyUpdate bool // start a key update on each
+
+	mu       sync.Mutex
+	sessions []*quic.Session
+	updates  sync.WaitGroup
+}
+
+// add is the OnSession of the run's clients; the clients' own numbers
+// are replaced by the run's.
+func (c *connections) add(_ int, s *quic.Session) {
+	c.mu.Lock()
+	c.sessions = append(c.sessions, s)
+	c.mu.Unlock()
+	if c.keyUpdate {
+		c.updates.Go(func() { updateKeys(s) })
+	}
+}
+
+// report prints one line per connection to standard error.
+func (c *connections) report() {
+	c.updates.Wait()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, s := range c.sessions {
+		fmt.Fprintf(os.Stderr, "connection %d: %s\n", i+1, connectionLine(s.ConnectionState()))
+	}
+}
+
+// ticketCache is a session cache that signals the first session ticket
+// it keeps.
+type ticketCache struct {
+	tls.ClientSessionCache
+	once sync.Once
+	put  chan struct{} // closed on the first Put of a session
+}
+
+func (c *ticketCache) Put(key string, cs *tls.ClientSessionState) {
+	c.ClientSessionCache.Put(key, cs)
+	if cs != nil {
+		c.once.Do(func() { close(c.put) })
+	}
+}
+
+// wait waits, at most d, for a session ticket: the server sends it after
+// the handshake, and the second connection has nothing to resume without.
+func (c *ticketCache) wait(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-c.put:
+	case <-t.C:
+	case <-ctx.Done():
+	}
 }
 
 // fileNames checks the URLs and returns the names under -out of their
@@ -218,10 +311,22 @@ func fileNames(urls []string, unique bool) ([]string, error) {
 }
 
 // connectionLine says what happened on a connection, in the form of
-// "version=v1 resumed=false key_updates=1 retry=false".
+// "version=v1 resumed=true 0rtt=accepted key_updates=1 retry=false".
 func connectionLine(cs quic.ConnectionState) string {
-	return fmt.Sprintf("version=%s resumed=%v key_updates=%d retry=%v",
-		hq.VersionName(cs.Version), cs.Resumed, cs.KeyUpdates, cs.Retried)
+	return fmt.Sprintf("version=%s resumed=%v 0rtt=%s key_updates=%d retry=%v",
+		hq.VersionName(cs.Version), cs.Resumed, earlyData(cs), cs.KeyUpdates, cs.Retried)
+}
+
+// earlyData says what became of a connection's 0-RTT data: accepted,
+// rejected, or none if it sent none.
+func earlyData(cs quic.ConnectionState) string {
+	switch {
+	case cs.EarlyDataAccepted:
+		return "accepted"
+	case cs.EarlyDataRejected:
+		return "rejected"
+	}
+	return "none"
 }
 
 // updateKeys starts a key update as soon as s allows it: once the

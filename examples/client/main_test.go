@@ -8,6 +8,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -57,7 +58,7 @@ func TestRunOut(t *testing.T) {
 	for _, v2 := range []bool{false, true} {
 		out := t.TempDir()
 		urls := []string{"https://" + addr + "/1KB", "https://" + addr + "/3MB", "https://" + addr + "/"}
-		if err := run(urls, out, false, ca, v2, false); err != nil {
+		if err := run(urls, options{out: out, caCert: ca, v2: v2}); err != nil {
 			t.Fatalf("run (v2 %v): %v", v2, err)
 		}
 		for name, size := range files {
@@ -82,7 +83,7 @@ func TestRunOut(t *testing.T) {
 func TestRunErrors(t *testing.T) {
 	addr, ca := startServer(t, map[string]int64{"1KB": 1 << 10})
 	out := t.TempDir()
-	err := run([]string{"https://" + addr + "/1KB", "https://" + addr + "/missing"}, out, false, ca, false, false)
+	err := run([]string{"https://" + addr + "/1KB", "https://" + addr + "/missing"}, options{out: out, caCert: ca})
 	if _, ok := errors.AsType[*hq.NotFoundError](err); !ok {
 		t.Errorf("missing file: %v, want a *hq.NotFoundError", err)
 	}
@@ -92,7 +93,7 @@ func TestRunErrors(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(out, "1KB")); err != nil {
 		t.Errorf("the other file: %v", err)
 	}
-	if err := run([]string{"https://" + addr + "/1KB"}, t.TempDir(), false, "", false, false); err == nil {
+	if err := run([]string{"https://" + addr + "/1KB"}, options{out: t.TempDir()}); err == nil {
 		t.Error("an untrusted certificate was accepted")
 	}
 }
@@ -101,21 +102,75 @@ func TestRunErrors(t *testing.T) {
 // -keyupdate, and checks the connection line on standard error.
 func TestKeyUpdateRetryLine(t *testing.T) {
 	addr, ca := startServerConf(t, map[string]int64{"1MB": 1 << 20}, &quic.Config{RequireRetry: true})
+	got, err := runStderr(t, []string{"https://" + addr + "/1MB"}, options{out: t.TempDir(), caCert: ca, keyUpdate: true})
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	want := "connection 1: version=v1 resumed=false 0rtt=none key_updates=1 retry=true\n"
+	if !strings.Contains(got, want) {
+		t.Errorf("standard error:\n%s\nwant a line %q", got, want)
+	}
+}
+
+// runStderr calls run and returns what it wrote to standard error.
+func runStderr(t *testing.T, urls []string, o options) (string, error) {
+	t.Helper()
 	stderr, err := os.Create(filepath.Join(t.TempDir(), "stderr"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	saved := os.Stderr
 	os.Stderr = stderr
-	err = run([]string{"https://" + addr + "/1MB"}, t.TempDir(), false, ca, false, true)
+	err = run(urls, o)
 	os.Stderr = saved
-	if err != nil {
-		t.Fatalf("run: %v", err)
-	}
 	got, _ := os.ReadFile(stderr.Name())
-	want := "connection 1: version=v1 resumed=false key_updates=1 retry=true\n"
-	if !bytes.Contains(got, []byte(want)) {
-		t.Errorf("standard error:\n%s\nwant a line %q", got, want)
+	return string(got), err
+}
+
+// TestResumeAnd0RTT fetches the first URL on one connection and the rest
+// on a second that resumes it, with and without 0-RTT, from servers that
+// accept and refuse 0-RTT, and checks the files and the connection lines.
+func TestResumeAnd0RTT(t *testing.T) {
+	files := map[string]int64{"1KB": 1 << 10, "2MB": 2 << 20}
+	tests := []struct {
+		name      string
+		allow0RTT bool // the server's; false is -no0rtt
+		o         options
+		want      string // the second connection's line
+	}{
+		{"resume", true, options{resume: true}, "connection 2: version=v1 resumed=true 0rtt=none key_updates=0 retry=false"},
+		{"0rtt", true, options{zeroRTT: true}, "connection 2: version=v1 resumed=true 0rtt=accepted key_updates=0 retry=false"},
+		{"0rtt refused", false, options{zeroRTT: true}, "connection 2: version=v1 resumed=true 0rtt=none key_updates=0 retry=false"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			addr, ca := startServerConf(t, files, &quic.Config{Allow0RTT: tt.allow0RTT})
+			o := tt.o
+			o.out, o.caCert = t.TempDir(), ca
+			got, err := runStderr(t, []string{"https://" + addr + "/1KB", "https://" + addr + "/2MB", "https://" + addr + "/"}, o)
+			if err != nil {
+				t.Fatalf("run: %v\n%s", err, got)
+			}
+			for name, size := range files {
+				b, err := os.ReadFile(filepath.Join(o.out, name))
+				var want bytes.Buffer
+				hq.Generate(&want, name, size)
+				if err != nil || !bytes.Equal(b, want.Bytes()) {
+					t.Errorf("%s: %d bytes, %v; want the %d served", name, len(b), err, size)
+				}
+			}
+			for _, want := range []string{"connection 1: version=v1 resumed=false 0rtt=none key_updates=0 retry=false\n", tt.want + "\n"} {
+				if !strings.Contains(got, want) {
+					t.Errorf("standard error:\n%s\nwant a line %q", got, want)
+				}
+			}
+			if strings.Contains(got, "connection 3") {
+				t.Errorf("more than two connections:\n%s", got)
+			}
+		})
+	}
+	if err := run([]string{"https://127.0.0.1:1/1KB"}, options{resume: true}); err == nil {
+		t.Error("-resume with one URL: no error")
 	}
 }
 

@@ -7,12 +7,14 @@
 // named 1KB, 1MB and 100MB. Without -cert and -key it uses a self-signed
 // certificate for localhost, 127.0.0.1 and ::1 made at start-up (clients need
 // -insecure). It speaks QUIC versions 2 and 1 and upgrades a client that offers
-// version 2 to it. If SSLKEYLOGFILE is set, TLS secrets are appended to that file
+// version 2 to it. It accepts 0-RTT data from clients that resume a session
+// (RFC 9001, Section 4.6) unless run with -no0rtt: the hq-interop requests
+// are idempotent GETs, so a replayed one does no harm. If SSLKEYLOGFILE is set, TLS secrets are appended to that file
 // for Wireshark.
 //
 // Usage:
 //
-//	go run ./examples/server [-listen 127.0.0.1:4433] [-www DIR] [-cert FILE -key FILE]
+//	go run ./examples/server [-listen 127.0.0.1:4433] [-www DIR] [-cert FILE -key FILE] [-retry] [-no0rtt]
 package main
 
 import (
@@ -37,6 +39,7 @@ func main() {
 	certFile := flag.String("cert", "", "certificate chain `file` (PEM); default: a self-signed certificate")
 	keyFile := flag.String("key", "", "private key `file` (PEM) of -cert")
 	retry := flag.Bool("retry", false, "validate every client's address with a Retry (RFC 9000, Section 8.1.2)")
+	no0RTT := flag.Bool("no0rtt", false, "refuse 0-RTT data (RFC 9001, Section 4.6)")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: server [flags]\n\nAn hq-interop (HTTP/0.9 over QUIC) file server.\n\n")
 		flag.PrintDefaults()
@@ -47,13 +50,13 @@ func main() {
 		os.Exit(2)
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	if err := run(log, *listen, *www, *certFile, *keyFile, *retry); err != nil {
+	if err := run(log, *listen, *www, *certFile, *keyFile, *retry, !*no0RTT); err != nil {
 		log.Error("server failed", "err", err)
 		os.Exit(1)
 	}
 }
 
-func run(log *slog.Logger, listen, www, certFile, keyFile string, retry bool) error {
+func run(log *slog.Logger, listen, www, certFile, keyFile string, retry, allow0RTT bool) error {
 	tlsConf, err := tlsConfig(certFile, keyFile)
 	if err != nil {
 		return err
@@ -79,12 +82,7 @@ func run(log *slog.Logger, listen, www, certFile, keyFile string, retry bool) er
 		defer root.Close()
 		files = root.FS()
 	}
-	// QUIC v2 is preferred: a client that lists it among its available
-	// versions is upgraded to it (RFC 9368, Section 2.3).
-	l, err := quic.Listen("udp", listen, tlsConf, &quic.Config{
-		Versions:     []uint32{quic.Version2, quic.Version1},
-		RequireRetry: retry,
-	})
+	l, err := quic.Listen("udp", listen, tlsConf, serverConfig(retry, allow0RTT))
 	if err != nil {
 		return err
 	}
@@ -93,7 +91,7 @@ func run(log *slog.Logger, listen, www, certFile, keyFile string, retry bool) er
 	if source == "" {
 		source = "built-in demo files"
 	}
-	log.Info("listening", "addr", l.Addr().String(), "alpn", hq.ALPN, "www", source, "retry", retry)
+	log.Info("listening", "addr", l.Addr().String(), "alpn", hq.ALPN, "www", source, "retry", retry, "0rtt", allow0RTT)
 
 	// SIGINT and SIGTERM close the listener, which ends Serve.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -108,6 +106,17 @@ func run(log *slog.Logger, listen, www, certFile, keyFile string, retry bool) er
 	}
 	log.Info("shut down")
 	return nil
+}
+
+// serverConfig returns the server's QUIC configuration. QUIC v2 is
+// preferred: a client that lists it among its available versions is
+// upgraded to it (RFC 9368, Section 2.3).
+func serverConfig(retry, allow0RTT bool) *quic.Config {
+	return &quic.Config{
+		Versions:     []uint32{quic.Version2, quic.Version1},
+		RequireRetry: retry,
+		Allow0RTT:    allow0RTT,
+	}
 }
 
 // tlsConfig loads certFile and keyFile or, if both are empty, makes a

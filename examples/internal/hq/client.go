@@ -22,6 +22,10 @@ type Client struct {
 	TLSConfig *tls.Config
 	// Config may be nil.
 	Config *quic.Config
+	// Early dials with DialEarly: a session that resumes one from
+	// TLSConfig.ClientSessionCache, with Config.Allow0RTT set, sends its
+	// requests in 0-RTT packets (RFC 9001, Section 4.6).
+	Early bool
 	// OnSession, if set, is called once for each new session, numbered
 	// from 1 in the order they were dialed.
 	OnSession func(n int, s *quic.Session)
@@ -101,7 +105,11 @@ func (c *Client) session(ctx context.Context, addr string) (*quic.Session, error
 	n := c.n
 	c.mu.Unlock()
 
-	cc.sess, cc.err = c.dialer.DialContext(ctx, "udp", addr)
+	if c.Early {
+		cc.sess, cc.err = c.dialer.DialEarlyContext(ctx, "udp", addr)
+	} else {
+		cc.sess, cc.err = c.dialer.DialContext(ctx, "udp", addr)
+	}
 	close(cc.ready)
 	if cc.err == nil && c.OnSession != nil {
 		c.OnSession(n, cc.sess)
