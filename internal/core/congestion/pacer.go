@@ -57,7 +57,7 @@ func (p *Pacer) NextSendTime(now time.Time, bytes int, cwnd int, smoothedRTT tim
 	if smoothedRTT <= 0 {
 		return now
 	}
-	need := min(bytes, p.capacity)
+	need := min(bytes, p.burst(cwnd, smoothedRTT))
 	if p.available(now, cwnd, smoothedRTT) >= need {
 		return now
 	}
@@ -98,8 +98,9 @@ func (p *Pacer) OnPacketSent(now time.Time, bytes int, cwnd int, smoothedRTT tim
 // available returns the credit at now: the stored tokens plus
 // elapsed * 1.25 * cwnd / srtt, capped at the capacity.
 func (p *Pacer) available(now time.Time, cwnd int, smoothedRTT time.Duration) int {
-	if p.tokens >= p.capacity || smoothedRTT <= 0 || p.last.IsZero() {
-		return p.capacity
+	capacity := p.burst(cwnd, smoothedRTT)
+	if p.tokens >= capacity || smoothedRTT <= 0 || p.last.IsZero() {
+		return capacity
 	}
 	elapsed := now.Sub(p.last)
 	if elapsed <= 0 {
@@ -109,13 +110,32 @@ func (p *Pacer) available(now time.Time, cwnd int, smoothedRTT time.Duration) in
 	hi, lo := bits.Mul64(uint64(elapsed), 5*uint64(pacedWindow(cwnd)))
 	den := 4 * uint64(min(smoothedRTT, maxPacedRTT))
 	if hi >= den {
-		return p.capacity
+		return capacity
 	}
 	q, _ := bits.Div64(hi, lo, den)
-	if q >= uint64(p.capacity-p.tokens) {
-		return p.capacity
+	if q >= uint64(capacity-p.tokens) {
+		return capacity
 	}
 	return p.tokens + int(q)
+}
+
+// pacerBurstInterval is how much sending time at the paced rate the bucket
+// may hold when that is more than PacerBurstPackets datagrams.
+const pacerBurstInterval = 2 * time.Millisecond
+
+// burst returns the bucket's capacity at the current rate: PacerBurstPackets
+// datagrams, or what the rate earns in pacerBurstInterval if that is more,
+// so that a fast path sends in batches big enough for segmentation offload
+// and few system calls, yet never more than the window.
+func (p *Pacer) burst(cwnd int, smoothedRTT time.Duration) int {
+	if smoothedRTT <= 0 {
+		return p.capacity
+	}
+	b := float64(pacedWindow(cwnd)) * 1.25 * float64(pacerBurstInterval) / float64(min(smoothedRTT, maxPacedRTT))
+	if b <= float64(p.capacity) {
+		return p.capacity
+	}
+	return min(int(min(b, float64(maxPacedWindow))), max(cwnd, p.capacity))
 }
 
 // pacedWindow clamps the window used for the rate: no smaller than one

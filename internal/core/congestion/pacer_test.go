@@ -68,8 +68,9 @@ func TestPacerRate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		p := NewPacer(mds)
-		// Empty the bucket at base.
-		p.OnPacketSent(base, PacerBurstPackets*mds, tt.cwnd, tt.srtt)
+		// Empty the bucket at base: at a high rate it holds more than
+		// PacerBurstPackets datagrams, but never more than the window.
+		p.OnPacketSent(base, max(PacerBurstPackets*mds, tt.cwnd), tt.cwnd, tt.srtt)
 		got := p.NextSendTime(base, tt.bytes, tt.cwnd, tt.srtt).Sub(base)
 		if got != tt.want {
 			t.Errorf("cwnd %d, srtt %v, %d bytes: wait %v; want %v", tt.cwnd, tt.srtt, tt.bytes, got, tt.want)
@@ -174,5 +175,27 @@ func TestPacerAllocs(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Errorf("allocations per run = %v; want 0", allocs)
+	}
+}
+
+// TestPacerBurstGrowsWithRate checks that at high rates the bucket holds
+// pacerBurstInterval of sending (so batches can be large), capped by the
+// window, and at low rates PacerBurstPackets datagrams.
+func TestPacerBurstGrowsWithRate(t *testing.T) {
+	for _, tt := range []struct {
+		cwnd int
+		srtt time.Duration
+		want int
+	}{
+		{12000, 100 * time.Millisecond, PacerBurstPackets * mds},
+		{1200000, 10 * time.Millisecond, 300000},   // 1.25 * 1.2 MB/10ms * 2ms
+		{120000, time.Millisecond, 120000},         // capped by the window
+		{120000, 500 * time.Microsecond, 120000},   // still the window
+		{12000000, 100 * time.Millisecond, 300000}, // 1.25 * 12 MB/100ms * 2ms
+	} {
+		p := NewPacer(mds)
+		if got := p.available(base, tt.cwnd, tt.srtt); got != tt.want {
+			t.Errorf("cwnd %d, srtt %v: burst %d; want %d", tt.cwnd, tt.srtt, got, tt.want)
+		}
 	}
 }
