@@ -111,9 +111,10 @@ func (t *Transport) getConn(ctx context.Context, addr string) (*clientConn, erro
 		cc = nil
 	}
 	if cc == nil {
-		cc = &clientConn{t: t, addr: addr, ready: make(chan struct{})}
+		dctx, cancel := context.WithCancel(context.Background())
+		cc = &clientConn{t: t, addr: addr, ready: make(chan struct{}), cancelDial: cancel}
 		t.conns[addr] = cc
-		go cc.dial(t.getDialer())
+		go cc.dial(dctx, t.getDialer())
 	}
 	t.mu.Unlock()
 	select {
@@ -180,6 +181,7 @@ func (t *Transport) Close() error {
 	t.conns = nil
 	t.mu.Unlock()
 	for _, cc := range conns {
+		cc.cancelDial() // a dial in progress ends now, not at its handshake timeout
 		<-cc.ready
 		if cc.err == nil {
 			cc.c.s.CloseWithError(uint64(ErrCodeNoError), "")
@@ -195,16 +197,18 @@ type clientConn struct {
 	ready chan struct{} // closed once dialed; then c or err is set
 	c     *conn
 	err   error
+	// cancelDial ends the dial early; Close calls it.
+	cancelDial context.CancelFunc
 
 	mu     sync.Mutex
 	active int
 }
 
-func (cc *clientConn) dial(d *quic.Dialer) {
+func (cc *clientConn) dial(ctx context.Context, d *quic.Dialer) {
 	defer close(cc.ready)
 	// The dial outlives the request that started it; the handshake's own
-	// timeout bounds it.
-	s, err := d.DialContext(context.Background(), "udp", cc.addr)
+	// timeout bounds it, or the Transport's Close.
+	s, err := d.DialContext(ctx, "udp", cc.addr)
 	if err != nil {
 		cc.err = err
 		return
