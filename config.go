@@ -3,6 +3,7 @@ package quic
 import (
 	"crypto/tls"
 	"errors"
+	"log/slog"
 	"time"
 
 	"github.com/quince-go/quic/internal/core"
@@ -107,6 +108,28 @@ type Config struct {
 	// ErrMigrationDisabled. The server still follows a client whose
 	// address changes under a NAT rebinding (RFC 9000, Section 9).
 	DisableActiveMigration bool
+
+	// QlogDir, if not empty, names a directory (created if need be) where
+	// each session writes a qlog trace of its connection: a JSON-SEQ file
+	// <odcid>_client.sqlog or <odcid>_server.sqlog, odcid being the
+	// connection's original destination connection ID in hex
+	// (draft-ietf-quic-qlog-main-schema, with the QUIC events of
+	// draft-ietf-quic-qlog-quic-events): packets sent, received, dropped
+	// and lost with their frames, recovery metrics, key updates,
+	// connection states and transport parameters. The files load in qvis.
+	// Programs may set it from the QLOGDIR environment variable, as the
+	// examples do. Tracing costs time on every packet; without it, the
+	// datapath pays nothing.
+	QlogDir string
+
+	// Logger, if not nil, receives a session's notable events: handshake
+	// complete, session closed (with its error), path changes and
+	// migrations at Info level, key updates at Debug level. Each record
+	// has the attributes "conn_id", the connection's original destination
+	// connection ID in hex as in QlogDir's file names, and "role", client
+	// or server. Nothing is formatted for a level the Logger does not
+	// enable.
+	Logger *slog.Logger
 }
 
 const (

@@ -114,7 +114,12 @@ func dialSession(ctx context.Context, m *mux.Mux, release func(), l *Listener, t
 	scid := make([]byte, core.ConnIDLen)
 	rand.Read(scid)
 	cfg := conf.coreConfig(tlsConf, m.StatelessResetKey())
-	opts := core.ClientOptions{PeerAddr: peer, SrcConnID: scid}
+	// The first Destination Connection ID, chosen here to name the
+	// session's trace and logs (RFC 9000, Section 7.2).
+	dcid := make([]byte, 8)
+	rand.Read(dcid)
+	opts := core.ClientOptions{PeerAddr: peer, DstConnID: dcid, SrcConnID: scid}
+	trace := conf.trace(cfg, true, dcid)
 	store := conf.tokenStore()
 	if store != nil {
 		v := Version1
@@ -125,9 +130,13 @@ func dialSession(ctx context.Context, m *mux.Mux, release func(), l *Listener, t
 	}
 	c, err := core.NewClient(cfg, opts, time.Now())
 	if err != nil {
+		if trace != nil {
+			trace.Close()
+		}
 		return fail(err)
 	}
 	s := newSession(m, c, l, conf)
+	s.observed(dcid, trace)
 	s.release = release
 	s.tokens = store
 	s.serverName = tlsConf.ServerName

@@ -154,11 +154,16 @@ func (l *Listener) startSession(d *mux.Datagram) bool {
 		opts.OrigDstConnID = d.Validation.OrigDstConnID
 		opts.RetrySrcConnID = odcid
 	}
+	trace := l.conf.trace(cfg, false, opts.OrigDstConnID)
 	c, err := core.NewServer(cfg, opts, time.Now())
 	if err != nil {
+		if trace != nil {
+			trace.Close()
+		}
 		return abort(nil)
 	}
 	s := newSession(l.mux, c, l, l.conf)
+	s.observed(opts.OrigDstConnID, trace)
 	if !opts.AddressValidated {
 		l.unvalidated.Add(1)
 		s.unvalidated = &l.unvalidated

@@ -147,6 +147,7 @@ func (s *Session) startMigration(m *mux.Mux) (chan error, error) {
 	s.mux = m
 	s.release = func() { m.Close() }
 	s.setLocal(m.LocalAddr())
+	s.logPath("quic: migrating to a new socket", s.peerAddr)
 	return mig.result, nil
 }
 
@@ -166,6 +167,7 @@ func (s *Session) migrationValidated() {
 	}
 	s.mig = nil
 	mig.drop(s.inbox)
+	s.logPath("quic: migration complete", s.peerAddr)
 	mig.result <- nil
 }
 
@@ -195,6 +197,7 @@ func (s *Session) migrationFailed() {
 	s.release = mig.oldRelease
 	s.setLocal(mig.oldLocal)
 	m.Close()
+	s.logPath("quic: migration failed, back on the old socket", s.peerAddr)
 	mig.result <- ErrMigrationFailed
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"log/slog"
 	"net"
 	"net/netip"
 	"sync"
@@ -13,6 +14,7 @@ import (
 	"github.com/quince-go/quic/internal/core"
 	"github.com/quince-go/quic/internal/core/wire"
 	"github.com/quince-go/quic/internal/mux"
+	"github.com/quince-go/quic/internal/qlog"
 	"github.com/quince-go/quic/internal/timer"
 )
 
@@ -56,22 +58,26 @@ type Session struct {
 	tokens      TokenStore    // a client's Config.TokenStore, or nil
 	serverName  string        // a client's TLS server name, for tokens
 	unvalidated *atomic.Int64 // a Listener's count this session is in, or nil
+	logger      *slog.Logger  // Config.Logger, or nil
+	odcid       []byte        // names the session in logs and its trace
+	trace       *qlog.Tracer  // the qlog trace, or nil
 
 	// Owned by the loop goroutine.
-	conn       *core.Conn
-	streams    map[int64]*Stream
-	connIDs    map[string]struct{} // registered with the mux
-	origDCID   []byte              // a server's registration of the client's first DCID
-	peerReg    bool                // peer address registered with the mux
-	closedSent bool                // closed is closed
-	queued     bool                // handed to the Listener's accept queue
-	sendBuf    []byte
-	timer      *timer.Timer
-	hsDeadline time.Time      // Config.HandshakeTimeout after the start; zero once complete
-	lastRecv   time.Time      // when a datagram last arrived, for keep-alives
-	peerAddr   netip.AddrPort // the loop's copy of peer
-	mig        *migration     // a client's pending Migrate, or nil
-	rejected0  bool           // the server rejected this client's 0-RTT
+	conn             *core.Conn
+	streams          map[int64]*Stream
+	connIDs          map[string]struct{} // registered with the mux
+	origDCID         []byte              // a server's registration of the client's first DCID
+	peerReg          bool                // peer address registered with the mux
+	closedSent       bool                // closed is closed
+	queued           bool                // handed to the Listener's accept queue
+	sendBatch        *mux.Batch          // the datagrams of one flush, on s.mux
+	timer            *timer.Timer
+	hsDeadline       time.Time      // Config.HandshakeTimeout after the start; zero once complete
+	lastRecv         time.Time      // when a datagram last arrived, for keep-alives
+	peerAddr         netip.AddrPort // the loop's copy of peer
+	mig              *migration     // a client's pending Migrate, or nil
+	rejected0        bool           // the server rejected this client's 0-RTT
+	keyUpdatesLogged uint64         // key updates logged so far
 }
 
 // ConnectionState describes a session once its handshake completed.
@@ -145,11 +151,12 @@ func newSession(m *mux.Mux, c *core.Conn, l *Listener, conf *Config) *Session {
 		conn:          c,
 		streams:       make(map[int64]*Stream),
 		connIDs:       make(map[string]struct{}),
-		sendBuf:       make([]byte, m.MaxDatagramSize()),
+		sendBatch:     m.NewBatch(),
 		timer:         timer.New(),
 		hsDeadline:    time.Now().Add(conf.handshakeTimeout()),
 		keepAlive:     conf.keepAlivePeriod(),
 		idleTimeout:   conf.maxIdleTimeout(),
+		logger:        conf.logger(),
 		peerAddr:      c.PeerAddr(),
 	}
 	s.peer = s.peerAddr
@@ -238,15 +245,25 @@ func (s *Session) receive(d *mux.Datagram) {
 func (s *Session) flush() {
 	s.handleEvents()
 	now := time.Now()
+	if s.sendBatch.Mux() != s.mux {
+		s.sendBatch = s.mux.NewBatch() // the session moved to another socket
+	}
+	b := s.sendBatch
 	for {
-		n, to := s.conn.Send(s.sendBuf, now)
+		n, to := s.conn.Send(b.Next(), now)
 		if n == 0 {
 			break
 		}
-		// A failed write is a lost datagram; recovery resends.
-		s.mux.WriteTo(s.sendBuf[:n], to)
+		b.Commit(n, to)
 	}
+	// The batch goes out in as few system calls as the platform allows
+	// (GSO runs within one sendmmsg on Linux). A failed write is a lost
+	// datagram; recovery resends.
+	b.Flush()
 	s.handleEvents()
+	if s.logger != nil {
+		s.logKeyUpdates()
+	}
 	t, ok := s.conn.Timeout()
 	if !s.hsDeadline.IsZero() && (!ok || s.hsDeadline.Before(t)) {
 		t, ok = s.hsDeadline, true
@@ -344,7 +361,9 @@ func (s *Session) onHandshakeComplete() {
 		EarlyDataAccepted: s.conn.EarlyDataAccepted(),
 		EarlyDataRejected: s.rejected0,
 	}
+	cs := s.state
 	s.stateMu.Unlock()
+	s.logHandshake(&cs)
 	// The peer may now send a stateless reset from its address to an ID
 	// the mux does not know; route those here (RFC 9000, Section 10.3.1).
 	if s.mux.RegisterPeer(s.peerAddr, s.inbox) == nil {
@@ -372,6 +391,12 @@ func (s *Session) setClosed(err error) {
 	}
 	s.closedSent = true
 	s.err = err
+	s.logClosed(err)
+	if s.trace != nil {
+		// The trace so far reaches the file before Close returns, even
+		// if the program exits during the closing period.
+		s.trace.Flush()
+	}
 	s.cancel(err) // before closed, so that its waiters see the cause set
 	close(s.closed)
 }
@@ -421,6 +446,9 @@ func (s *Session) finish() {
 	}
 	if s.l != nil {
 		s.l.sessionDone(s, s.queued)
+	}
+	if s.trace != nil {
+		s.trace.Close()
 	}
 	close(s.loopDone)
 }
@@ -650,4 +678,5 @@ func (s *Session) pathChanged(addr netip.AddrPort) {
 	s.stateMu.Lock()
 	s.peer = addr
 	s.stateMu.Unlock()
+	s.logPath("quic: peer address changed", addr)
 }

@@ -26,10 +26,13 @@ func TestTransferAllocs(t *testing.T) {
 // and reports, besides allocations per MiB, the allocations per datagram
 // that the two sides received (allocs/datagram), which the pooled
 // datagram path keeps near zero.
-func BenchmarkTransfer(b *testing.B) {
+func BenchmarkTransfer(b *testing.B) { benchmarkTransfer(b, nil) }
+
+// benchmarkTransfer is BenchmarkTransfer with conf on both sides.
+func benchmarkTransfer(b *testing.B, conf *Config) {
 	const chunk = 1 << 20
-	l := listen(b, nil)
-	c, s := pair(b, l, nil)
+	l := listen(b, conf)
+	c, s := pair(b, l, conf)
 	st, err := c.OpenStream(testCtx(b))
 	if err != nil {
 		b.Fatal(err)

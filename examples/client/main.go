@@ -6,7 +6,9 @@
 // files in a directory, named by the last element of each URL's path. On a
 // terminal, standard error shows the progress of downloads that take longer
 // than a second. The exit status is 1 if any download fails. If
-// SSLKEYLOGFILE is set, TLS secrets are appended to that file for Wireshark.
+// SSLKEYLOGFILE is set, TLS secrets are appended to that file for Wireshark;
+// if QLOGDIR is set, each connection writes a qlog trace (a .sqlog file)
+// in that directory.
 //
 // Standard error gets one line per download and, at the end, one per
 // connection, such as
@@ -108,7 +110,7 @@ func run(urls []string, o options) error {
 		tickets = &ticketCache{ClientSessionCache: tls.NewLRUClientSessionCache(8), put: make(chan struct{})}
 		tlsConf.ClientSessionCache = tickets
 	}
-	conf := &quic.Config{Allow0RTT: o.zeroRTT}
+	conf := &quic.Config{Allow0RTT: o.zeroRTT, QlogDir: os.Getenv("QLOGDIR")}
 	if o.v2 {
 		conf.Versions = []uint32{quic.Version2, quic.Version1}
 	}

@@ -203,3 +203,24 @@ func TestFileNames(t *testing.T) {
 		}
 	}
 }
+
+// TestQlogDir checks that the client honours QLOGDIR: one trace per
+// connection.
+func TestQlogDir(t *testing.T) {
+	addr, ca := startServer(t, map[string]int64{"1KB": 1 << 10})
+	dir := t.TempDir()
+	t.Setenv("QLOGDIR", dir)
+	if err := run([]string{"https://" + addr + "/1KB", "https://" + addr + "/"}, options{out: t.TempDir(), caCert: ca, resume: true}); err != nil {
+		t.Fatal(err)
+	}
+	// Close has flushed each trace up to the close.
+	traces, _ := filepath.Glob(filepath.Join(dir, "*_client.sqlog"))
+	if len(traces) != 2 {
+		t.Errorf("traces in QLOGDIR: %q, want one per connection (2)", traces)
+	}
+	for _, name := range traces {
+		if b, err := os.ReadFile(name); err != nil || !bytes.Contains(b, []byte(`"quic:connection_state_updated"`)) {
+			t.Errorf("%s: %d bytes, %v; want connection states", name, len(b), err)
+		}
+	}
+}

@@ -9,8 +9,12 @@
 // -insecure). It speaks QUIC versions 2 and 1 and upgrades a client that offers
 // version 2 to it. It accepts 0-RTT data from clients that resume a session
 // (RFC 9001, Section 4.6) unless run with -no0rtt: the hq-interop requests
-// are idempotent GETs, so a replayed one does no harm. If SSLKEYLOGFILE is set, TLS secrets are appended to that file
-// for Wireshark.
+// are idempotent GETs, so a replayed one does no harm.
+//
+// If SSLKEYLOGFILE is set, TLS secrets are appended to that file for
+// Wireshark; if QLOGDIR is set, each connection writes a qlog trace (a
+// .sqlog file) in that directory. Each session logs its handshake, path
+// changes and close.
 //
 // Usage:
 //
@@ -82,7 +86,10 @@ func run(log *slog.Logger, listen, www, certFile, keyFile string, retry, allow0R
 		defer root.Close()
 		files = root.FS()
 	}
-	l, err := quic.Listen("udp", listen, tlsConf, serverConfig(retry, allow0RTT))
+	conf := serverConfig(retry, allow0RTT)
+	conf.QlogDir = os.Getenv("QLOGDIR")
+	conf.Logger = log
+	l, err := quic.Listen("udp", listen, tlsConf, conf)
 	if err != nil {
 		return err
 	}
