@@ -1,7 +1,10 @@
-// Command server is an hq-interop file server (HTTP/0.9 over QUIC, ALPN
-// "hq-interop"): for each stream a client opens and sends "GET /path\r\n" on,
-// it sends the file's bytes and a FIN, or resets the stream with application
-// error code 0x404 for a file it does not have.
+// Command server is a file server over QUIC that speaks two application
+// protocols, chosen by each client (ALPN): HTTP/3 ("h3", RFC 9114), for
+// browsers and examples/client -h3, and hq-interop (HTTP/0.9 over QUIC,
+// "hq-interop"): for each stream a client opens and sends "GET /path\r\n"
+// on, it sends the file's bytes and a FIN, or resets the stream with
+// application error code 0x404 for a file it does not have. Both serve the
+// same files, "/" being the index page.
 //
 // Without -www it serves built-in files made on the fly: an index and files
 // named 1KB, 1MB and 100MB. Without -cert and -key it uses a self-signed
@@ -35,6 +38,7 @@ import (
 
 	"github.com/quince-go/quic"
 	"github.com/quince-go/quic/examples/internal/hq"
+	"github.com/quince-go/quic/http3"
 )
 
 func main() {
@@ -98,7 +102,7 @@ func run(log *slog.Logger, listen, www, certFile, keyFile string, retry, allow0R
 	if source == "" {
 		source = "built-in demo files"
 	}
-	log.Info("listening", "addr", l.Addr().String(), "alpn", hq.ALPN, "www", source, "retry", retry, "0rtt", allow0RTT)
+	log.Info("listening", "addr", l.Addr().String(), "alpn", tlsConf.NextProtos, "www", source, "retry", retry, "0rtt", allow0RTT)
 
 	// SIGINT and SIGTERM close the listener, which ends Serve.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -107,8 +111,10 @@ func run(log *slog.Logger, listen, www, certFile, keyFile string, retry, allow0R
 		<-ctx.Done()
 		l.Close()
 	}()
-	srv := &hq.Server{FS: files, Logger: log}
-	if err := srv.Serve(context.Background(), l); err != nil {
+	hqSrv := &hq.Server{FS: files, Logger: log}
+	h3 := &http3.Server{Handler: filesHandler(files), ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelError)}
+	defer h3.Close()
+	if err := serve(context.Background(), l, hqSrv, h3, log); err != nil {
 		return err
 	}
 	log.Info("shut down")
@@ -144,7 +150,7 @@ func tlsConfig(certFile, keyFile string) (*tls.Config, error) {
 	}
 	return &tls.Config{
 		Certificates: []tls.Certificate{cert},
-		NextProtos:   []string{hq.ALPN},
+		NextProtos:   []string{http3.NextProtoH3, hq.ALPN},
 		MinVersion:   tls.VersionTLS13,
 	}, nil
 }

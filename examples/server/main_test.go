@@ -23,7 +23,7 @@ func TestTLSConfig(t *testing.T) {
 			t.Errorf("self-signed certificate: %v", err)
 		}
 	}
-	if len(conf.NextProtos) != 1 || conf.NextProtos[0] != hq.ALPN {
+	if len(conf.NextProtos) != 2 || conf.NextProtos[0] != "h3" || conf.NextProtos[1] != hq.ALPN {
 		t.Errorf("NextProtos = %q", conf.NextProtos)
 	}
 
