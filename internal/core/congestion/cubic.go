@@ -14,14 +14,7 @@ import (
 // Section 4.3). Windows are in bytes; the cubic function works in segments of
 // the maximum datagram size.
 type Cubic struct {
-	mds       int
-	minWindow int
-	cwnd      int
-	ssthresh  int // math.MaxInt: infinite
-
-	recoveryStart time.Time
-	inRecovery    bool
-	pristine      bool
+	window
 
 	// Congestion avoidance state (RFC 9438, Section 4).
 	epochStart time.Time // start of the current avoidance epoch; zero: none yet
@@ -45,33 +38,15 @@ const (
 // NewCubic returns a CUBIC controller with the initial window of RFC 9002,
 // Section 7.2.
 func NewCubic(maxDatagramSize int) *Cubic {
-	mds := clampDatagramSize(maxDatagramSize)
-	return &Cubic{
-		mds:       mds,
-		minWindow: MinimumWindow(mds),
-		cwnd:      InitialWindow(mds),
-		ssthresh:  math.MaxInt,
-		pristine:  true,
-	}
-}
-
-func (c *Cubic) Window() int       { return c.cwnd }
-func (c *Cubic) InSlowStart() bool { return c.cwnd < c.ssthresh }
-func (c *Cubic) InRecovery() bool  { return c.inRecovery }
-
-func (c *Cubic) OnPacketSent(now time.Time, bytes int) {}
-
-func (c *Cubic) inRecoveryFor(sentTime time.Time) bool {
-	return !c.recoveryStart.IsZero() && !sentTime.After(c.recoveryStart)
+	return &Cubic{window: newWindow(maxDatagramSize)}
 }
 
 // OnPacketAcked grows the window: by the bytes acknowledged in slow start,
 // and toward the cubic (or Reno-friendly) target in congestion avoidance.
 func (c *Cubic) OnPacketAcked(now, sentTime time.Time, bytes int, rtt *recovery.RTT, appLimited bool) {
-	if bytes <= 0 || c.inRecoveryFor(sentTime) {
+	if bytes <= 0 || !c.onAckedOutsideRecovery(sentTime) {
 		return
 	}
-	c.inRecovery = false
 	if appLimited {
 		// RFC 9438, Section 5.8 and RFC 9002, Section 7.8: no growth
 		// while the window is not used.
@@ -120,17 +95,13 @@ func (c *Cubic) OnCongestionEvent(now, sentTime time.Time) {
 	if c.inRecoveryFor(sentTime) {
 		return
 	}
-	c.recoveryStart = now
-	c.inRecovery = true
-	c.pristine = false
 	cwndSeg := float64(c.cwnd) / float64(c.mds)
 	if cwndSeg < c.wMax {
 		c.wMax = cwndSeg * (1 + cubicBeta) / 2
 	} else {
 		c.wMax = cwndSeg
 	}
-	c.ssthresh = max(int(float64(c.cwnd)*cubicBeta), c.minWindow)
-	c.cwnd = c.ssthresh
+	c.enterRecovery(now, max(int(float64(c.cwnd)*cubicBeta), c.minWindow))
 	c.epochStart = time.Time{}
 	c.cwndFrac = 0
 }
@@ -138,31 +109,18 @@ func (c *Cubic) OnCongestionEvent(now, sentTime time.Time) {
 // OnPersistentCongestion collapses the window to the minimum
 // (RFC 9002, Section 7.6.2) and forgets the cubic's history.
 func (c *Cubic) OnPersistentCongestion(now time.Time) {
-	c.cwnd = c.minWindow
-	c.recoveryStart = time.Time{}
-	c.inRecovery = false
-	c.pristine = false
+	c.collapse()
 	c.epochStart = time.Time{}
 	c.wMax = 0
 	c.cwndFrac = 0
 }
 
-// SetMaxDatagramSize follows a change of the datagram size, as NewReno does.
+// SetMaxDatagramSize follows a change of the datagram size (see
+// window.resize), rescaling the cubic's segment counts.
 func (c *Cubic) SetMaxDatagramSize(n int) {
-	n = clampDatagramSize(n)
-	old := c.mds
-	if n == old {
-		return
+	old := c.resize(n)
+	if c.mds != old {
+		c.wMax = c.wMax * float64(old) / float64(c.mds)
+		c.wEst = c.wEst * float64(old) / float64(c.mds)
 	}
-	c.mds = n
-	c.minWindow = MinimumWindow(n)
-	c.wMax = c.wMax * float64(old) / float64(n)
-	c.wEst = c.wEst * float64(old) / float64(n)
-	switch {
-	case c.pristine:
-		c.cwnd = InitialWindow(n)
-	case n < old && c.ssthresh == math.MaxInt:
-		c.cwnd = min(c.cwnd, InitialWindow(n))
-	}
-	c.cwnd = max(c.cwnd, c.minWindow)
 }
