@@ -1,6 +1,8 @@
 // Command client fetches files from hq-interop servers (HTTP/0.9 over QUIC,
 // ALPN "hq-interop"), such as examples/server: one stream per URL, all at
-// once, over one session per host and port.
+// once, over one session per host and port. With -h3 it fetches them with
+// HTTP/3 instead (ALPN "h3", through net/http and http3.Transport), and
+// prints no connection lines.
 //
 // Bodies go to standard output, in the order of the URLs, or with -out to
 // files in a directory, named by the last element of each URL's path. On a
@@ -25,7 +27,7 @@
 //
 // Usage:
 //
-//	go run ./examples/client [-out DIR] [-insecure] [-cacert FILE] [-v2] [-keyupdate] [-resume] [-0rtt] https://host:port/path...
+//	go run ./examples/client [-out DIR] [-insecure] [-cacert FILE] [-v2] [-keyupdate] [-resume] [-0rtt] [-h3] https://host:port/path...
 package main
 
 import (
@@ -58,6 +60,7 @@ type options struct {
 	keyUpdate bool
 	resume    bool
 	zeroRTT   bool // -0rtt
+	h3        bool
 }
 
 func main() {
@@ -69,6 +72,7 @@ func main() {
 	flag.BoolVar(&o.keyUpdate, "keyupdate", false, "start a key update as soon as the handshake is confirmed")
 	flag.BoolVar(&o.resume, "resume", false, "fetch the first URL, then the others on a second connection that resumes the first's session")
 	flag.BoolVar(&o.zeroRTT, "0rtt", false, "as -resume, with the second connection's requests in 0-RTT")
+	flag.BoolVar(&o.h3, "h3", false, "fetch with HTTP/3 instead of hq-interop (not with -keyupdate, -resume, -0rtt)")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: client [flags] https://host:port/path...\n\nFetches URLs with hq-interop (HTTP/0.9 over QUIC).\n\n")
 		flag.PrintDefaults()
@@ -92,6 +96,9 @@ func run(urls []string, o options) error {
 	twoConns := o.resume || o.zeroRTT
 	if twoConns && len(urls) < 2 {
 		return errors.New("-resume and -0rtt need at least two URLs")
+	}
+	if o.h3 && (twoConns || o.keyUpdate) {
+		return errors.New("-h3 goes with neither -keyupdate, -resume nor -0rtt")
 	}
 	tlsConf, err := clientTLS(o)
 	if err != nil {
@@ -150,7 +157,10 @@ func run(urls []string, o options) error {
 		if p > 0 {
 			tickets.wait(ctx, 2*time.Second)
 		}
-		c := &hq.Client{TLSConfig: tlsConf, Config: conf, Early: p > 0 && o.zeroRTT, OnSession: conns.add}
+		var c getter = hqGetter{&hq.Client{TLSConfig: tlsConf, Config: conf, Early: p > 0 && o.zeroRTT, OnSession: conns.add}}
+		if o.h3 {
+			c = newH3Getter(tlsConf, conf)
+		}
 		fetch(ctx, c, downloads[ph[0]:ph[1]], names[ph[0]:ph[1]], ph[0], o.out)
 		c.Close()
 		if ctx.Err() != nil {
@@ -198,7 +208,7 @@ func clientTLS(o options) (*tls.Config, error) {
 // fetch runs downloads, whose bodies are saved as names, all at once on
 // c; first is the index of downloads[0] among all URLs: the body of URL 0
 // goes straight to standard output, the others wait in temporary files.
-func fetch(ctx context.Context, c *hq.Client, downloads []*download, names []string, first int, out string) {
+func fetch(ctx context.Context, c getter, downloads []*download, names []string, first int, out string) {
 	// An interrupt ends the sessions, and with them the downloads.
 	stop := context.AfterFunc(ctx, func() { c.Close() })
 	defer stop()

@@ -6,6 +6,8 @@ import (
 	"crypto/tls"
 	"encoding/pem"
 	"errors"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/quince-go/quic"
 	"github.com/quince-go/quic/examples/internal/hq"
+	"github.com/quince-go/quic/http3"
 )
 
 // startServer runs the example server's code on 127.0.0.1:0 and returns its
@@ -222,5 +225,53 @@ func TestQlogDir(t *testing.T) {
 		if b, err := os.ReadFile(name); err != nil || !bytes.Contains(b, []byte(`"quic:connection_state_updated"`)) {
 			t.Errorf("%s: %d bytes, %v; want connection states", name, len(b), err)
 		}
+	}
+}
+
+// TestH3 fetches files, and a missing one, with -h3 from an HTTP/3 server.
+func TestH3(t *testing.T) {
+	files := map[string]int64{"1KB": 1 << 10, "2MB": 2 << 20}
+	cert, err := hq.SelfSigned("localhost", "127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := quic.Listen("udp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{http3.NextProtoH3}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	demo := hq.DemoFS(files)
+	srv := &http3.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f, err := demo.Open(strings.TrimPrefix(r.URL.Path, "/"))
+		if err != nil {
+			http.NotFound(w, r)
+			return
+		}
+		defer f.Close()
+		io.Copy(w, f)
+	})}
+	done := make(chan struct{})
+	go func() { defer close(done); srv.Serve(l) }()
+	t.Cleanup(func() { srv.Close(); l.Close(); <-done })
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Certificate[0]}), 0o600)
+	base := "https://" + l.Addr().String()
+
+	out := t.TempDir()
+	if err := run([]string{base + "/1KB", base + "/2MB"}, options{out: out, caCert: caFile, h3: true}); err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	for name, size := range files {
+		got, err := os.ReadFile(filepath.Join(out, name))
+		var want bytes.Buffer
+		hq.Generate(&want, name, size)
+		if err != nil || !bytes.Equal(got, want.Bytes()) {
+			t.Errorf("%s: %d bytes, %v; want the %d served", name, len(got), err, size)
+		}
+	}
+	if err := run([]string{base + "/missing"}, options{out: t.TempDir(), caCert: caFile, h3: true}); err == nil || !strings.Contains(err.Error(), "404") {
+		t.Errorf("missing file: %v, want a 404 error", err)
+	}
+	if err := run([]string{base + "/1KB", base + "/2MB"}, options{caCert: caFile, h3: true, resume: true}); err == nil {
+		t.Error("-h3 with -resume: no error")
 	}
 }
