@@ -2,6 +2,7 @@ package http3
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -35,6 +36,9 @@ type responseWriter struct {
 	trailers    []string
 	err         error
 	hdrBuf      []byte
+	// cancel, if set, ends the request's context when the stream fails
+	// under a Write or Flush, as when the client sent STOP_SENDING.
+	cancel context.CancelCauseFunc
 }
 
 var (
@@ -181,7 +185,18 @@ func (rw *responseWriter) writeData(p []byte) {
 		_, rw.err = rw.w.Write(p)
 	}
 	if rw.err != nil {
-		rw.err = fromQUIC(rw.err)
+		rw.streamFailed(rw.err)
+	}
+}
+
+// streamFailed records err, a failure of the stream under a write, and
+// ends the request's context with it: a handler that is not writing, or
+// that ignores Write's error, learns from its context that the client
+// cancelled.
+func (rw *responseWriter) streamFailed(err error) {
+	rw.err = fromQUIC(err)
+	if rw.cancel != nil {
+		rw.cancel(rw.err)
 	}
 }
 
@@ -196,7 +211,7 @@ func (rw *responseWriter) FlushError() error {
 	rw.commit()
 	if rw.err == nil {
 		if err := rw.w.Flush(); err != nil {
-			rw.err = fromQUIC(err)
+			rw.streamFailed(err)
 		}
 	}
 	return rw.err

@@ -475,6 +475,7 @@ func (sc *serverConn) handle(st *quic.Stream) {
 	ctx = context.WithValue(ctx, sessionContextKey{}, c.s)
 	req = req.WithContext(ctx)
 	rw := newResponseWriter(c, st, m.method == http.MethodHead)
+	rw.cancel = cancel
 	if !sc.serveHTTP(rw, req, st) {
 		return
 	}
