@@ -11,4 +11,8 @@ require (
 	golang.org/x/net v0.62.0
 )
 
-require golang.org/x/sys v0.50.0 // indirect
+require (
+	github.com/quic-go/qpack v0.6.0 // indirect
+	golang.org/x/sys v0.50.0 // indirect
+	golang.org/x/text v0.44.0 // indirect
+)

@@ -19,6 +19,10 @@ type Result struct {
 	Handshakes    int     `json:"handshakes,omitempty"`
 	HandshakesSec float64 `json:"handshakes_per_sec,omitempty"`
 
+	// For HTTP/3 request runs.
+	Requests    int     `json:"requests,omitempty"`
+	RequestsSec float64 `json:"requests_per_sec,omitempty"`
+
 	// Packets counted by the stack, summed over connections, if it counts.
 	PacketsSent     uint64 `json:"packets_sent,omitempty"`
 	PacketsReceived uint64 `json:"packets_received,omitempty"`

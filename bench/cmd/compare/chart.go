@@ -32,7 +32,8 @@ func writeChart(path string, r *results) error {
 	groupH := nStacks*(barH+barGap) + groupGap
 	legendH := 2*textHeight + 16
 	w := margin*2 + labelW + barMaxW + 120
-	h := margin*2 + legendH + len(r.Figures)*groupH
+	figs := append(append([]*figure{}, r.Figures...), r.H3...)
+	h := margin*2 + legendH + len(figs)*groupH
 	img := image.NewRGBA(image.Rect(0, 0, w, h))
 	draw.Draw(img, img.Bounds(), image.NewUniform(color.White), image.Point{}, draw.Src)
 	ink := color.RGBA{0x20, 0x20, 0x20, 0xff}
@@ -48,7 +49,7 @@ func writeChart(path string, r *results) error {
 	}
 
 	y := margin + legendH
-	for _, f := range r.Figures {
+	for _, f := range figs {
 		var maxV float64
 		for _, s := range r.Stacks {
 			if m, ok := f.median(s); ok && m > maxV {

@@ -42,6 +42,10 @@ func TestReport(t *testing.T) {
 	ceil := &figure{Name: "UDP, plain", Unit: "Mbit/s"}
 	ceil.add("", 8000)
 	r.Figures = []*figure{tput, hs}
+	rps := &figure{Name: "HTTP/3 GETs", Unit: "per s"}
+	rps.add(perf.Quince, 300)
+	rps.add(perf.QuicGo, 600)
+	r.H3 = []*figure{rps}
 	r.Ceiling = []*figure{ceil}
 
 	md := r.markdown()
@@ -49,6 +53,8 @@ func TestReport(t *testing.T) {
 		"| bulk | Mbit/s (higher is better) | 2000 | 1000 | 2.00 | 25.0% | 12.5% |",
 		"| handshakes | per s (higher is better) | failed | 500 | – | – | – |",
 		"| UDP, plain | 8000 |",
+		"## HTTP/3\n",
+		"| HTTP/3 GETs | per s (higher is better) | 300 | 600 | 0.50 | – | – |",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md)

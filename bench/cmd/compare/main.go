@@ -37,7 +37,10 @@ type options struct {
 	hsSerial    int // handshakes one at a time
 	hsParallel  int // handshakes 32 at a time
 	idle        []int
-	benchN      int // packets per allocation benchmark
+	benchN      int   // packets per allocation benchmark
+	h3Requests  int   // HTTP/3 GETs per requests-per-second figure
+	h3Size      int64 // bytes of each of them
+	h3Bulk      int64 // bytes of the one HTTP/3 GET
 	ceilingTime time.Duration
 }
 
@@ -54,6 +57,9 @@ func main() {
 		hsParallel = flag.Int("handshakes-parallel", 1000, "handshakes measured 32 at a time")
 		idle       = flag.String("idle", "1000,5000", "idle session counts for resident memory")
 		benchN     = flag.Int("bench-packets", 50000, "1,200-byte packets per allocation benchmark")
+		h3Requests = flag.Int("h3-requests", 5000, "HTTP/3 GETs per requests-per-second figure")
+		h3Size     = flag.String("h3-size", "1K", "bytes of each of those GETs")
+		h3Bulk     = flag.String("h3-bulk", "1G", "bytes of the one HTTP/3 GET measured for throughput")
 		ceilingDur = flag.Duration("ceiling-time", time.Second, "how long each ceiling figure is measured")
 		stacksFlag = flag.String("stacks", strings.Join(perf.Stacks, ","), "stacks to measure")
 		out        = flag.String("out", "RESULTS.md", "Markdown table to write")
@@ -61,8 +67,14 @@ func main() {
 	)
 	flag.Parse()
 	o := options{runs: *runs, multiConns: *multiConns, hsSerial: *hsSerial, hsParallel: *hsParallel,
-		benchN: *benchN, ceilingTime: *ceilingDur}
+		benchN: *benchN, ceilingTime: *ceilingDur, h3Requests: *h3Requests}
 	var err error
+	if o.h3Size, err = perf.ParseBytes(*h3Size); err != nil {
+		log.Fatal(err)
+	}
+	if o.h3Bulk, err = perf.ParseBytes(*h3Bulk); err != nil {
+		log.Fatal(err)
+	}
 	if o.bulk, err = perf.ParseBytes(*bulk); err != nil {
 		log.Fatal(err)
 	}
@@ -92,6 +104,8 @@ func main() {
 		def("handshakes-parallel", func() { o.hsParallel = 200 })
 		def("idle", func() { o.idle = []int{200, 500} })
 		def("bench-packets", func() { o.benchN = 10000 })
+		def("h3-requests", func() { o.h3Requests = 1000 })
+		def("h3-bulk", func() { o.h3Bulk = 128 << 20 })
 		def("ceiling-time", func() { o.ceilingTime = 300 * time.Millisecond })
 	}
 	stacks := strings.Split(*stacksFlag, ",")
@@ -113,8 +127,10 @@ func main() {
 	}
 
 	start := time.Now()
+	loadBefore := loadAvg()
 	res := measureAll(perfBin, modDir, stacks, o)
 	res.Elapsed = time.Since(start)
+	res.LoadBefore, res.LoadAfter = loadBefore, loadAvg()
 	res.Options = o
 	res.Stacks = stacks
 	if err := os.WriteFile(filepath.Join(modDir, *out), []byte(res.markdown()), 0o644); err != nil {
@@ -137,6 +153,15 @@ func moduleDir() (string, error) {
 		return "", fmt.Errorf("run compare from the bench module (go env GOMOD is %q)", mod)
 	}
 	return filepath.Dir(mod), nil
+}
+
+// loadAvg is the 1-minute load average, or "?".
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) > 0 {
+		return f[0]
+	}
+	return "?"
 }
 
 // machine describes where the figures were taken.

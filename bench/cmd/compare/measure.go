@@ -60,11 +60,15 @@ func median(v []float64) (float64, bool) {
 // results is everything a run measured.
 type results struct {
 	Figures []*figure
+	H3      []*figure // the HTTP/3 section
 	Ceiling []*figure // one value per run under the stack ""
 	Notes   []string
 	Stacks  []string
 	Options options
 	Elapsed time.Duration
+	// LoadBefore and LoadAfter are /proc/loadavg's 1-minute figure when
+	// the run started and ended: the machine may be shared.
+	LoadBefore, LoadAfter string
 }
 
 // bestCeiling is the fastest raw UDP figure, the yardstick for throughput.
@@ -101,6 +105,21 @@ func measureAll(perfBin, modDir string, stacks []string, o options) *results {
 	}
 	allocSend := newFig("Allocations per packet sent", "allocs", true, false)
 	allocRecv := newFig("Allocations per packet received", "allocs", true, false)
+	newH3 := func(name, unit string, lower, tput bool) *figure {
+		f := &figure{Name: name, Unit: unit, LowerBetter: lower, Throughput: tput}
+		r.H3 = append(r.H3, f)
+		return f
+	}
+	h3Size := perf.FormatBytes(o.h3Size)
+	h3rps := []struct {
+		f        *figure
+		parallel int
+	}{
+		{newH3(fmt.Sprintf("HTTP/3 GETs of %s, one at a time", h3Size), "per s", false, false), 1},
+		{newH3(fmt.Sprintf("HTTP/3 GETs of %s, 32 at a time", h3Size), "per s", false, false), 32},
+	}
+	h3Bulk := newH3(fmt.Sprintf("HTTP/3 one GET of %s", perf.FormatBytes(o.h3Bulk)), "Mbit/s", false, true)
+	h3CPU := newH3("  CPU, client + server", "s/GiB", true, false)
 
 	for run := 1; run <= o.runs; run++ {
 		for _, stack := range stacks {
@@ -129,6 +148,23 @@ func measureAll(perfBin, modDir string, stacks []string, o options) *results {
 				} else {
 					h.f.add(stack, res.HandshakesSec)
 				}
+			}
+			for _, h := range h3rps {
+				log.Printf("run %d/%d, %s: HTTP/3 GETs, %d at a time", run, o.runs, stack, h.parallel)
+				if res, _, err := measureH3(perfBin, stack, "-requests", strconv.Itoa(o.h3Requests),
+					"-conns", strconv.Itoa(h.parallel), "-download", strconv.FormatInt(o.h3Size, 10), "-warm"); err != nil {
+					h.f.fail(stack, err)
+				} else {
+					h.f.add(stack, res.RequestsSec)
+				}
+			}
+			log.Printf("run %d/%d, %s: HTTP/3 one GET", run, o.runs, stack)
+			if res, cpuSecs, err := measureH3(perfBin, stack, "-requests", "1",
+				"-download", strconv.FormatInt(o.h3Bulk, 10)); err != nil {
+				h3Bulk.fail(stack, err)
+			} else {
+				h3Bulk.add(stack, res.Mbps)
+				h3CPU.add(stack, cpuSecs.Seconds()/(float64(res.Bytes)/(1<<30)))
 			}
 			for i, n := range o.idle {
 				log.Printf("run %d/%d, %s: %d idle sessions", run, o.runs, stack, n)
@@ -224,6 +260,25 @@ func measureBulk(perfBin, stack string, size int64) (mbps, cpuPerGiB float64, er
 	}
 	gib := float64(res.Bytes) / (1 << 30)
 	return res.Mbps, (clientCPU + serverCPU).Seconds() / gib, nil
+}
+
+// measureH3 runs an HTTP/3 client with args against a fresh HTTP/3 server
+// of the same stack and returns its result and the CPU time of both.
+func measureH3(perfBin, stack string, args ...string) (perf.Result, time.Duration, error) {
+	srv, err := startServer(perfBin, stack, "-h3")
+	if err != nil {
+		return perf.Result{}, 0, err
+	}
+	res, clientCPU, err := runClient(perfBin, stack, srv.addr, append([]string{"-h3"}, args...)...)
+	if err != nil {
+		srv.kill()
+		return perf.Result{}, 0, err
+	}
+	serverCPU, err := srv.stop()
+	if err != nil {
+		return perf.Result{}, 0, err
+	}
+	return res, clientCPU + serverCPU, nil
 }
 
 // measureClient runs a client with args against a fresh server.

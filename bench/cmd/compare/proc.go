@@ -26,9 +26,10 @@ type server struct {
 	addr  string
 }
 
-// startServer starts a perf server of stack on an ephemeral loopback port.
-func startServer(perfBin, stack string) (*server, error) {
-	cmd := exec.Command(perfBin, "server", "-stack", stack, "-listen", "127.0.0.1:0")
+// startServer starts a perf server of stack on an ephemeral loopback port,
+// with extra arguments such as -h3.
+func startServer(perfBin, stack string, extra ...string) (*server, error) {
+	cmd := exec.Command(perfBin, append([]string{"server", "-stack", stack, "-listen", "127.0.0.1:0"}, extra...)...)
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {

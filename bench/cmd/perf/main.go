@@ -5,6 +5,14 @@
 //	perf client -addr ADDR -download BYTES [-upload BYTES] [-conns N] [-streams N] [-stack S] [-json]
 //	perf client -addr ADDR -handshakes N [-conns P] [-stack S] [-json]
 //	perf client -addr ADDR -idle N [-conns P] [-stack S]
+//	perf server -h3 -listen ADDR [-cert F -key F] [-stack S]
+//	perf client -h3 -addr ADDR -requests N -download BYTES [-conns P] [-warm] [-stack S] [-json]
+//
+// With -h3 the server is the stack's http3 package serving GET /bytes?n=N
+// (N bytes back), and the client an http.Client on the stack's HTTP/3
+// Transport that makes -requests such GETs of -download bytes, -conns at a
+// time on one session, and reports requests per second and throughput;
+// -warm sends one request first, so that the handshake is not timed.
 //
 // BYTES is a plain integer or has a K, M or G suffix (powers of 1024).
 //
@@ -61,6 +69,8 @@ func usage() {
 	fmt.Fprintln(os.Stderr, "usage: perf server -listen ADDR [-cert F -key F] [-stack S]")
 	fmt.Fprintln(os.Stderr, "       perf client -addr ADDR -download BYTES [-upload BYTES] [-conns N] [-streams N] [-stack S] [-json]")
 	fmt.Fprintln(os.Stderr, "       perf client -addr ADDR (-handshakes N | -idle N) [-conns P] [-stack S] [-json]")
+	fmt.Fprintln(os.Stderr, "       perf server -h3 -listen ADDR [-cert F -key F] [-stack S]")
+	fmt.Fprintln(os.Stderr, "       perf client -h3 -addr ADDR -requests N -download BYTES [-conns P] [-warm] [-stack S] [-json]")
 	os.Exit(2)
 }
 
@@ -81,6 +91,7 @@ func server(args []string) {
 	keyFile := fs.String("key", "", "key PEM file")
 	stack := fs.String("stack", perf.Quince, "quince or quic-go")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the server's life to this file")
+	h3 := fs.Bool("h3", false, "serve HTTP/3 (GET /bytes?n=N) instead of perf")
 	fs.Parse(args)
 	defer startProfile(*cpuProfile)()
 
@@ -88,7 +99,11 @@ func server(args []string) {
 	if err != nil {
 		log.Fatal(err)
 	}
-	srv, err := perf.StartServer(*stack, *listen, tlsConf)
+	start := perf.StartServer
+	if *h3 {
+		start = perf.StartH3Server
+	}
+	srv, err := start(*stack, *listen, tlsConf)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -129,8 +144,15 @@ func client(args []string) {
 	idle := fs.Int("idle", 0, "open this many sessions and hold them idle until stdin ends")
 	asJSON := fs.Bool("json", false, "print one JSON line")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
+	h3 := fs.Bool("h3", false, "make HTTP/3 GET requests instead of perf streams")
+	requests := fs.Int("requests", 1, "with -h3: requests to make, -conns at a time")
+	warm := fs.Bool("warm", false, "with -h3: one request before timing, so the handshake is not timed")
 	fs.Parse(args)
 	defer startProfile(*cpuProfile)()
+	if *h3 {
+		exitCode = h3Client(*stack, *addr, *requests, *conns, int64(download), *warm, *asJSON)
+		return
+	}
 
 	c, err := perf.NewClient(*stack, perf.ClientTLS())
 	if err != nil {
@@ -193,4 +215,32 @@ func startProfile(path string) func() {
 		pprof.StopCPUProfile()
 		f.Close()
 	}
+}
+
+// h3Client runs the HTTP/3 requests of perf client -h3 and returns the
+// exit code.
+func h3Client(stack, addr string, requests, parallel int, size int64, warm, asJSON bool) int {
+	c, err := perf.NewH3Client(stack, perf.ClientTLS())
+	if err != nil {
+		log.Print(err)
+		return 1
+	}
+	defer c.Close()
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer cancel()
+	res, err := perf.RunH3(ctx, c, perf.H3Requests{
+		Addr: addr, Requests: requests, Parallel: parallel, Size: size, Warm: warm,
+	})
+	if err != nil {
+		log.Print(err)
+		return 1
+	}
+	res.Stack = stack
+	if asJSON {
+		json.NewEncoder(os.Stdout).Encode(res)
+		return 0
+	}
+	fmt.Printf("%s: %d requests of %d bytes in %.3fs: %.1f requests/s, %.1f Mbit/s\n",
+		res.Stack, res.Requests, size, res.Seconds, res.RequestsSec, res.Mbps)
+	return 0
 }
