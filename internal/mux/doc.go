@@ -22,6 +22,10 @@
 // token bucket. Buffers come from a pool, so routing a datagram to a
 // session allocates nothing in the steady state.
 //
+// New asks the kernel for socket buffers of SocketBufferSize, so that bursts
+// (many handshakes at once, a fast sender) wait in the socket rather than
+// being dropped there while the reader waits for a CPU.
+//
 // On Linux (amd64 and arm64) the reader takes up to 32 datagrams per
 // recvmmsg(2) system call, through syscall.RawConn so that it waits in the
 // runtime's poller, with message headers made once and buffers from the

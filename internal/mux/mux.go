@@ -94,6 +94,7 @@ func newMux(conn *net.UDPConn, cfg Config, now func() time.Time) (*Mux, error) {
 	m.mac = hmac.New(sha256.New, m.key[:])
 	m.limiter = newTokenBucket(cfg.ReplyRate, cfg.ReplyBurst, now())
 	m.handleFn = m.handle
+	growBuffers(conn)
 	if !disableBatchReads {
 		m.batch = newBatchReader(conn, m.pool)
 	}
