@@ -130,6 +130,7 @@ func (c *Conn) handleCrypto(s *space, f *wire.CryptoFrame, now time.Time) error 
 		}
 		s.cryptoRecv.Consume(len(data))
 	}
+	s.cryptoRecv.Shrink() // as for the send side, see onPacketAcked
 	return c.handleTLSEvents(now)
 }
 

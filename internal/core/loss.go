@@ -151,6 +151,9 @@ func (c *Conn) onPacketAcked(s *space, p *sentPacket, appLimited bool, now time.
 			s.onAckOfAckReceived(f.n)
 		case sentCrypto:
 			s.cryptoSend.OnAcked(f.offset, int(f.n), false)
+			// CRYPTO data comes in bursts, and rarely after the
+			// handshake: keep no spare chunk for more.
+			s.cryptoSend.Shrink()
 		case sentHandshakeDone:
 			c.handshakeDoneToAck = false
 		case sentNewToken:
@@ -446,6 +449,10 @@ func (c *Conn) discardSpace(s *space, now time.Time) {
 	s.inFlightAckEliciting = 0
 	s.lossTime = time.Time{}
 	s.readKeys, s.writeKeys = nil, nil
+	// Nothing more is sent or received at this level: its CRYPTO buffers
+	// go back to the pool rather than stay with an idle connection.
+	s.cryptoSend.Release()
+	s.cryptoRecv.Release()
 	s.ackOwed = false
 	s.ackDeadline = time.Time{}
 	s.pingOwed = false

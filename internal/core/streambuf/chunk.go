@@ -49,6 +49,14 @@ func (c *chunkCache) put(ch *chunk) {
 	chunkPool.Put(ch)
 }
 
+// held returns how many chunks the cache holds: 0 or 1.
+func (c *chunkCache) held() int {
+	if c.spare != nil {
+		return 1
+	}
+	return 0
+}
+
 // release returns the spare chunk to the pool.
 func (c *chunkCache) release() {
 	if c.spare != nil {

@@ -205,6 +205,15 @@ func (b *RecvBuffer) Release() {
 	*b = RecvBuffer{}
 }
 
+// Shrink returns the buffer's spare chunk to the pool, keeping its data. A
+// buffer that goes quiet, such as a CRYPTO stream once the handshake is
+// over, then holds only chunks with unread data: none once all is read.
+func (b *RecvBuffer) Shrink() { b.cache.release() }
+
+// Footprint returns the bytes of chunk memory the buffer holds, its spare
+// chunk included.
+func (b *RecvBuffer) Footprint() int { return (len(b.chunks) + b.cache.held()) * chunkSize }
+
 // copyIn copies p to offset, allocating chunks where needed.
 func (b *RecvBuffer) copyIn(offset uint64, p []byte) {
 	for len(p) > 0 {

@@ -204,6 +204,16 @@ func (b *SendBuffer) Release() {
 	*b = SendBuffer{}
 }
 
+// Shrink returns the buffer's spare chunk to the pool, keeping its data. A
+// buffer that goes quiet, such as a CRYPTO stream once the handshake is
+// over, then holds only chunks with unacknowledged data: none once all is
+// acknowledged.
+func (b *SendBuffer) Shrink() { b.cache.release() }
+
+// Footprint returns the bytes of chunk memory the buffer holds, its spare
+// chunk included.
+func (b *SendBuffer) Footprint() int { return (len(b.chunks) + b.cache.held()) * chunkSize }
+
 // locate returns the index of the chunk holding offset and the position of
 // offset in it. The index is len(b.chunks) when offset is just past the
 // last chunk.
