@@ -31,29 +31,60 @@ func QuicGoClient(ctx context.Context, addr string, opts ClientOptions, files []
 	if err != nil {
 		return ConnInfo{}, err
 	}
-	laddr := &net.UDPAddr{IP: net.IPv4zero}
-	if raddr.IP.To4() == nil {
-		laddr = &net.UDPAddr{IP: net.IPv6zero}
-	}
-	uc, err := net.ListenUDP(opts.Network, laddr)
+	tr, err := quicgoTransport(opts.Network, raddr)
 	if err != nil {
 		return ConnInfo{}, err
 	}
-	tr := &quicgo.Transport{Conn: uc}
 	defer tr.Close()
-	conn, err := tr.Dial(ctx, raddr, opts.TLS, quicgoConfig(opts.Versions))
+	dial := tr.Dial
+	if opts.Early {
+		dial = tr.DialEarly
+	}
+	conf := quicgoConfig(opts.Versions)
+	conf.Allow0RTT = opts.Early
+	if opts.CountKeyUpdates {
+		conf.Tracer = keyUpdateTracer
+	}
+	conn, err := dial(ctx, raddr, opts.TLS, conf)
 	if err != nil {
 		return ConnInfo{}, fmt.Errorf("quic-go dial: %w", err)
 	}
-	cs := conn.ConnectionState()
-	ci := ConnInfo{Version: uint32(cs.Version), CipherSuite: cs.TLS.CipherSuite, ALPN: cs.TLS.NegotiatedProtocol}
+	var prog *progress
+	var action *actionResult
+	var newTr *quicgo.Transport // the transport a migration moved to
+	if opts.Action != NoAction {
+		action = newActionResult()
+		prog = newProgress(opts.ActionAfter, func() {
+			if opts.Action != ActionMigrate {
+				action.finish(errActionUnsupported)
+				return
+			}
+			var err error
+			newTr, err = quicgoMigrate(ctx, conn, opts.Network, raddr)
+			action.finish(err)
+		})
+	}
 	err = fetchAll(files, func(f File) error {
 		st, err := conn.OpenStreamSync(ctx)
 		if err != nil {
 			return fmt.Errorf("%s: open stream: %w", f.Path, err)
 		}
-		return fetchStream(quicgoStream{st}, f)
+		return fetchStream(quicgoStream{st}, f, prog)
 	})
+	if err == nil && action != nil {
+		err = action.wait(ctx)
+	}
+	ci := quicgoConnInfo(ctx, conn)
+	ci.ActionDone = action != nil && err == nil
+	if action != nil {
+		select {
+		case <-action.done: // newTr is set
+			if newTr != nil {
+				defer newTr.Close()
+			}
+		default:
+		}
+	}
 	if err != nil {
 		conn.CloseWithError(1, "fetch failed")
 		return ci, err
@@ -64,18 +95,74 @@ func QuicGoClient(ctx context.Context, addr string, opts ClientOptions, files []
 	return ci, conn.CloseWithError(0, "")
 }
 
+// quicgoTransport opens a quic-go Transport on a new socket for raddr's
+// address family.
+func quicgoTransport(network string, raddr *net.UDPAddr) (*quicgo.Transport, error) {
+	laddr := &net.UDPAddr{IP: net.IPv4zero}
+	if raddr.IP.To4() == nil {
+		laddr = &net.UDPAddr{IP: net.IPv6zero}
+	}
+	uc, err := net.ListenUDP(network, laddr)
+	if err != nil {
+		return nil, err
+	}
+	return &quicgo.Transport{Conn: uc}, nil
+}
+
+// quicgoMigrate moves conn to a new socket (quic-go's AddPath, Probe and
+// Switch) and returns its transport, which must outlive the connection.
+func quicgoMigrate(ctx context.Context, conn *quicgo.Conn, network string, raddr *net.UDPAddr) (*quicgo.Transport, error) {
+	tr, err := quicgoTransport(network, raddr)
+	if err != nil {
+		return nil, err
+	}
+	path, err := conn.AddPath(tr)
+	if err == nil {
+		err = path.Probe(ctx)
+	}
+	if err == nil {
+		err = path.Switch()
+	}
+	if err != nil {
+		tr.Close()
+		return nil, fmt.Errorf("quic-go migration: %w", err)
+	}
+	return tr, nil
+}
+
+// quicgoConnInfo describes conn once its handshake completed (or it ended).
+func quicgoConnInfo(ctx context.Context, conn *quicgo.Conn) ConnInfo {
+	select {
+	case <-conn.HandshakeComplete():
+	case <-conn.Context().Done():
+	case <-ctx.Done():
+	}
+	cs := conn.ConnectionState()
+	all, remote := quicgoKeyUpdates(conn)
+	return ConnInfo{
+		Version: uint32(cs.Version), CipherSuite: cs.TLS.CipherSuite, ALPN: cs.TLS.NegotiatedProtocol,
+		Resumed: cs.TLS.DidResume, EarlyData: cs.Used0RTT,
+		KeyUpdates: all, PeerKeyUpdates: remote,
+	}
+}
+
 // quicgoServer is a Server on quic-go.
 type quicgoServer struct {
 	serverLog
-	tr   *quicgo.Transport
-	l    *quicgo.Listener
-	ctx  context.Context
-	stop context.CancelFunc
-	wg   sync.WaitGroup
+	tr     *quicgo.Transport
+	accept func(context.Context) (*quicgo.Conn, error)
+	close  func() error
+	addr   net.Addr
+	ctx    context.Context
+	stop   context.CancelFunc
+	wg     sync.WaitGroup
 }
 
 // StartQuicGoServer listens with quic-go and serves hq-interop.
 func StartQuicGoServer(opts ServerOptions) (Server, error) {
+	if opts.Action != NoAction {
+		return nil, fmt.Errorf("quic-go server: %w", errActionUnsupported)
+	}
 	laddr, err := net.ResolveUDPAddr(opts.Network, opts.Addr)
 	if err != nil {
 		return nil, err
@@ -85,23 +172,42 @@ func StartQuicGoServer(opts ServerOptions) (Server, error) {
 		return nil, err
 	}
 	tr := &quicgo.Transport{Conn: uc}
-	l, err := tr.Listen(opts.TLS, quicgoConfig(opts.Versions))
-	if err != nil {
-		uc.Close()
-		return nil, err
+	if opts.Retry {
+		// Every client's address is validated with a Retry first.
+		tr.VerifySourceAddress = func(net.Addr) bool { return true }
 	}
-	s := &quicgoServer{tr: tr, l: l}
+	conf := quicgoConfig(opts.Versions)
+	conf.Allow0RTT = opts.Allow0RTT
+	if opts.CountKeyUpdates {
+		conf.Tracer = keyUpdateTracer
+	}
+	s := &quicgoServer{tr: tr}
+	if opts.Allow0RTT {
+		l, err := tr.ListenEarly(opts.TLS, conf)
+		if err != nil {
+			uc.Close()
+			return nil, err
+		}
+		s.accept, s.close, s.addr = l.Accept, l.Close, l.Addr()
+	} else {
+		l, err := tr.Listen(opts.TLS, conf)
+		if err != nil {
+			uc.Close()
+			return nil, err
+		}
+		s.accept, s.close, s.addr = l.Accept, l.Close, l.Addr()
+	}
 	s.ctx, s.stop = context.WithCancel(context.Background())
 	s.wg.Add(1)
 	go s.acceptLoop()
 	return s, nil
 }
 
-func (s *quicgoServer) Addr() *net.UDPAddr { return s.l.Addr().(*net.UDPAddr) }
+func (s *quicgoServer) Addr() *net.UDPAddr { return s.addr.(*net.UDPAddr) }
 
 func (s *quicgoServer) Close() error {
 	s.stop()
-	s.l.Close()
+	s.close()
 	err := s.tr.Close()
 	s.wg.Wait()
 	return err
@@ -110,21 +216,25 @@ func (s *quicgoServer) Close() error {
 func (s *quicgoServer) acceptLoop() {
 	defer s.wg.Done()
 	for {
-		conn, err := s.l.Accept(s.ctx)
+		conn, err := s.accept(s.ctx)
 		if err != nil {
 			return
 		}
-		cs := conn.ConnectionState()
-		s.addConn(ConnInfo{Version: uint32(cs.Version), CipherSuite: cs.TLS.CipherSuite, ALPN: cs.TLS.NegotiatedProtocol})
+		// An early listener returns connections before their handshake
+		// completes; their 0-RTT requests wait until it has.
+		i := s.addConn(quicgoConnInfo(s.ctx, conn))
 		s.wg.Add(1)
-		go s.serveConn(conn)
+		go s.serveConn(i, conn)
 	}
 }
 
-func (s *quicgoServer) serveConn(conn *quicgo.Conn) {
+func (s *quicgoServer) serveConn(i int, conn *quicgo.Conn) {
 	defer s.wg.Done()
 	var wg sync.WaitGroup
-	defer wg.Wait()
+	defer func() {
+		wg.Wait()
+		s.endConn(i, quicgoConnInfo(s.ctx, conn))
+	}()
 	for {
 		st, err := conn.AcceptStream(s.ctx)
 		if err != nil {
@@ -136,7 +246,7 @@ func (s *quicgoServer) serveConn(conn *quicgo.Conn) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := serveStream(quicgoStream{st}); err != nil && !quicgoClosedByPeer(err) && s.ctx.Err() == nil {
+			if err := serveStream(quicgoStream{st}, nil); err != nil && !quicgoClosedByPeer(err) && s.ctx.Err() == nil {
 				s.fail(fmt.Errorf("quic-go server: %w", err))
 			}
 		}()

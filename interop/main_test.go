@@ -24,7 +24,9 @@ func TestMain(m *testing.M) {
 	if run := flag.Lookup("test.run").Value.String(); run == "" {
 		header := "# quince interop matrix\n\n" +
 			"Written by `go test` in interop/ (see interop/doc.go); each cell is\n" +
-			"client → server over loopback UDP through the test relay.\n" +
+			"client → server over loopback UDP. The first table holds the QUIC cases\n" +
+			"of the QUIC interop runner, over hq-interop (h3 with ngtcp2) through the\n" +
+			"test relay; the HTTP/3 section says how its cases run.\n" +
 			"quince is this repository; quic-go is github.com/quic-go/quic-go v0.65.0;\n" +
 			"ngtcp2 is Debian's ngtcp2-client/ngtcp2-server 0.12 (gtlsclient, gtlsserver).\n\n"
 		footer := fmt.Sprintf("\nSuite time: %s.\n", time.Since(start).Round(time.Second))

@@ -1,7 +1,6 @@
 package interop
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -11,7 +10,6 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -33,24 +31,6 @@ func ngtcp2Missing(bin string) string {
 		return fmt.Sprintf("%s is not installed (apt-get install ngtcp2-client ngtcp2-server)", bin)
 	}
 	return ""
-}
-
-// syncBuffer is a bytes.Buffer safe for a process's output and a reader.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 // freeUDPPort returns a loopback UDP port that was free a moment ago.
@@ -147,9 +127,9 @@ func quinceToNgtcp2(t *testing.T, extraArgs ...string) (RelayStats, string, erro
 
 // ngtcp2ToQuince runs gtlsclient against a quince Listener (ALPN h3)
 // through a relay. The server takes the client's request stream and closes
-// with H3_NO_ERROR. It returns the session's TLS cipher suite and
-// gtlsclient's output.
-func ngtcp2ToQuince(t *testing.T, extraArgs ...string) (RelayStats, uint16, string, error) {
+// with H3_NO_ERROR. It returns the session's state once the request
+// stream came, and gtlsclient's output.
+func ngtcp2ToQuince(t *testing.T, extraArgs ...string) (RelayStats, quic.ConnectionState, string, error) {
 	c := testCerts(t, false)
 	l, err := quic.Listen("udp4", "127.0.0.1:0", c.ServerTLS("h3"), nil)
 	if err != nil {
@@ -171,7 +151,7 @@ func ngtcp2ToQuince(t *testing.T, extraArgs ...string) (RelayStats, uint16, stri
 	cmd := exec.CommandContext(ctx, gtlsClient, args...)
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
-		return RelayStats{}, 0, "", err
+		return RelayStats{}, quic.ConnectionState{}, "", err
 	}
 	waited := make(chan error, 1)
 	go func() { waited <- cmd.Wait() }()
@@ -179,7 +159,7 @@ func ngtcp2ToQuince(t *testing.T, extraArgs ...string) (RelayStats, uint16, stri
 	s, err := l.Accept(ctx)
 	if err != nil {
 		<-waited
-		return relay.Stats(), 0, out.String(), fmt.Errorf("quince accept: %w", err)
+		return relay.Stats(), quic.ConnectionState{}, out.String(), fmt.Errorf("quince accept: %w", err)
 	}
 	cs := s.ConnectionState()
 	if cs.ALPN != "h3" {
@@ -189,6 +169,7 @@ func ngtcp2ToQuince(t *testing.T, extraArgs ...string) (RelayStats, uint16, stri
 		if _, aerr := s.AcceptStream(ctx); aerr != nil {
 			err = fmt.Errorf("waiting for the client's request stream: %w", aerr)
 		}
+		cs = s.ConnectionState()
 	}
 	if err == nil {
 		if cause := context.Cause(s.Context()); cause != nil {
@@ -199,21 +180,21 @@ func ngtcp2ToQuince(t *testing.T, extraArgs ...string) (RelayStats, uint16, stri
 	werr := <-waited
 	text := out.String()
 	if err != nil {
-		return relay.Stats(), cs.TLS.CipherSuite, text, err
+		return relay.Stats(), cs, text, err
 	}
 	if werr != nil && ctx.Err() != nil {
-		return relay.Stats(), cs.TLS.CipherSuite, text, fmt.Errorf("gtlsclient did not exit: %v", werr)
+		return relay.Stats(), cs, text, fmt.Errorf("gtlsclient did not exit: %v", werr)
 	}
 	// gtlsclient's frame dump shows the close it received: an
 	// application CONNECTION_CLOSE (type 0x1d) with H3_NO_ERROR, not a
 	// transport one (0x1c).
 	if strings.Contains(text, "CONNECTION_CLOSE(0x1c)") {
-		return relay.Stats(), cs.TLS.CipherSuite, text, fmt.Errorf("gtlsclient saw a transport CONNECTION_CLOSE")
+		return relay.Stats(), cs, text, fmt.Errorf("gtlsclient saw a transport CONNECTION_CLOSE")
 	}
 	if !strings.Contains(text, "CONNECTION_CLOSE(0x1d)") {
-		return relay.Stats(), cs.TLS.CipherSuite, text, fmt.Errorf("gtlsclient did not report an application CONNECTION_CLOSE")
+		return relay.Stats(), cs, text, fmt.Errorf("gtlsclient did not report an application CONNECTION_CLOSE")
 	}
-	return relay.Stats(), cs.TLS.CipherSuite, text, nil
+	return relay.Stats(), cs, text, nil
 }
 
 func TestNgtcp2(t *testing.T) {
@@ -245,10 +226,11 @@ func TestNgtcp2(t *testing.T) {
 			return "h3 handshake, closed with H3_NO_ERROR", nil
 		}},
 		{"chacha20", "ngtcp2", "quince", ngtcp2Missing(gtlsClient), func(t *testing.T) (string, error) {
-			_, suite, out, err := ngtcp2ToQuince(t, "--ciphers=NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+CHACHA20-POLY1305")
+			_, cs, out, err := ngtcp2ToQuince(t, "--ciphers=NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+CHACHA20-POLY1305")
 			if err != nil {
 				return "", fmt.Errorf("%w; gtlsclient: %s", err, tail(out, 300))
 			}
+			suite := cs.TLS.CipherSuite
 			if suite != tls.TLS_CHACHA20_POLY1305_SHA256 {
 				return "", fmt.Errorf("cipher suite %s, want TLS_CHACHA20_POLY1305_SHA256", tls.CipherSuiteName(suite))
 			}
@@ -256,6 +238,18 @@ func TestNgtcp2(t *testing.T) {
 		}},
 		{"chacha20", "quince", "ngtcp2", ngtcp2Missing(gtlsServer), func(t *testing.T) (string, error) {
 			return "", errNotApplicable("crypto/tls offers ChaCha20-Poly1305 only without AES hardware; gtlsserver --ciphers would only refuse quince")
+		}},
+		{"keyupdate", "ngtcp2", "quince", ngtcp2Missing(gtlsClient), func(t *testing.T) (string, error) {
+			// gtlsclient updates its keys 100 ms after the handshake and
+			// sends its request 300 ms after it, with the new keys.
+			_, cs, out, err := ngtcp2ToQuince(t, "--key-update=100ms", "--delay-stream=300ms")
+			if err != nil {
+				return "", fmt.Errorf("%w; gtlsclient: %s", err, tail(out, 300))
+			}
+			if cs.KeyUpdates < 1 {
+				return "", fmt.Errorf("quince server counted %d key updates; want gtlsclient's", cs.KeyUpdates)
+			}
+			return fmt.Sprintf("gtlsclient --key-update; quince server counted %d", cs.KeyUpdates), nil
 		}},
 		{"retry", "quince", "ngtcp2", ngtcp2Missing(gtlsServer), func(t *testing.T) (string, error) {
 			r, out, err := quinceToNgtcp2(t, "--validate-addr")

@@ -41,6 +41,11 @@ type DirStats struct {
 	Datagrams, Bytes   int64 // received by the relay
 	Dropped, Corrupted int64
 	Packets            map[PacketType]int64 // by type, of datagrams received
+	Versions           map[uint32]int64     // long header packets by version
+	// The version of the first and last long header packets, and how
+	// many times it changed from one such packet to the next.
+	FirstVersion, LastVersion uint32
+	VersionChanges            int
 }
 
 // RelayStats are what a Relay saw.
@@ -62,6 +67,11 @@ type RelayStats struct {
 	DownAfterBlackout int64 // server bytes forwarded after a blackhole ended
 	Rebinds           int   // rebindings done
 	DownAfterRebind   int64 // server bytes received on a rebound port
+
+	// DownByClient counts the server bytes forwarded to each client
+	// address, in the order the relay first heard from them: a client
+	// that migrates (RFC 9000, Section 9.2) shows up as a new address.
+	DownByClient []int64
 }
 
 // Relay forwards UDP between clients and one server, between which it
@@ -88,6 +98,7 @@ type Relay struct {
 }
 
 type relayClient struct {
+	index         int // in RelayStats.DownByClient
 	addr          *net.UDPAddr
 	up            *net.UDPConn
 	validated     bool
@@ -114,6 +125,8 @@ func NewRelay(network string, server *net.UDPAddr, conf RelayConfig) (*Relay, er
 	}
 	r.stats.Up.Packets = make(map[PacketType]int64)
 	r.stats.Down.Packets = make(map[PacketType]int64)
+	r.stats.Up.Versions = make(map[uint32]int64)
+	r.stats.Down.Versions = make(map[uint32]int64)
 	r.stats.Versions = make(map[uint32]int64)
 	r.wg.Add(1)
 	go r.readFront()
@@ -130,6 +143,9 @@ func (r *Relay) Stats() RelayStats {
 	s := r.stats
 	s.Up.Packets = cloneMap(s.Up.Packets)
 	s.Down.Packets = cloneMap(s.Down.Packets)
+	s.Up.Versions = cloneMap(s.Up.Versions)
+	s.Down.Versions = cloneMap(s.Down.Versions)
+	s.DownByClient = append([]int64(nil), s.DownByClient...)
 	s.Versions = cloneMap(s.Versions)
 	return s
 }
@@ -210,7 +226,8 @@ func (r *Relay) client(from *net.UDPAddr) (*relayClient, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &relayClient{addr: from, up: up}
+	c := &relayClient{index: len(r.stats.DownByClient), addr: from, up: up}
+	r.stats.DownByClient = append(r.stats.DownByClient, 0)
 	r.clients[key] = c
 	r.startUp(c, up)
 	return c, nil
@@ -295,6 +312,14 @@ func (r *Relay) process(ds *DirStats, b []byte, c *relayClient, upward bool) []b
 		}
 		ds.Packets[p.Type]++
 		if p.Version != 0 {
+			switch {
+			case len(ds.Versions) == 0:
+				ds.FirstVersion = p.Version
+			case p.Version != ds.LastVersion:
+				ds.VersionChanges++
+			}
+			ds.LastVersion = p.Version
+			ds.Versions[p.Version]++
 			r.stats.Versions[p.Version]++
 			long = true
 		}
@@ -345,6 +370,9 @@ func (r *Relay) process(ds *DirStats, b []byte, c *relayClient, upward bool) []b
 			ds.Corrupted++
 			b[r.rng.IntN(len(b))] ^= byte(1 + r.rng.IntN(255))
 		}
+	}
+	if !upward {
+		r.stats.DownByClient[c.index] += int64(len(b))
 	}
 	if upward && !c.validated {
 		c.preUp += int64(len(b))
