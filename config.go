@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"log/slog"
+	"net/netip"
 	"time"
 
 	"github.com/quince-go/quic/internal/core"
@@ -109,6 +110,24 @@ type Config struct {
 	// address changes under a NAT rebinding (RFC 9000, Section 9).
 	DisableActiveMigration bool
 
+	// PreferredAddress, on a Listener, is a second UDP address it listens
+	// on and offers to clients in the preferred_address transport
+	// parameter (RFC 9000, Section 9.6). Its IP must be specified (not
+	// 0.0.0.0 or ::); port 0 picks a free port, which
+	// Listener.PreferredAddr reports. Clients of its address family may
+	// move there once their handshake is confirmed; a session then
+	// receives at both addresses and sends from the one where the latest
+	// datagram from the client arrived. Default: none.
+	PreferredAddress netip.AddrPort
+
+	// DisablePreferredAddress, on a client, keeps every session on the
+	// server address it dialed even if the server offers a preferred
+	// address. Otherwise a client session validates the server's
+	// preferred address of its address family once the handshake is
+	// confirmed and, if it answers, sends there from then on (RFC 9000,
+	// Section 9.6) from the same local socket; RemoteAddr follows.
+	DisablePreferredAddress bool
+
 	// QlogDir, if not empty, names a directory (created if need be) where
 	// each session writes a qlog trace of its connection: a JSON-SEQ file
 	// <odcid>_client.sqlog or <odcid>_server.sqlog, odcid being the
@@ -192,6 +211,15 @@ func (c *Config) maxIdleTimeout() time.Duration {
 	}
 	return c.MaxIdleTimeout
 }
+
+func (c *Config) preferredAddress() netip.AddrPort {
+	if c == nil {
+		return netip.AddrPort{}
+	}
+	return c.PreferredAddress
+}
+
+func (c *Config) usePreferredAddress() bool { return c == nil || !c.DisablePreferredAddress }
 
 func (c *Config) requireRetry() bool { return c != nil && c.RequireRetry }
 

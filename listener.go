@@ -21,6 +21,11 @@ type Listener struct {
 	tlsConf *tls.Config
 	conf    *Config
 
+	// pref is the socket at Config.PreferredAddress, bound to prefAddr,
+	// or nil (preferred.go).
+	pref     *mux.Mux
+	prefAddr netip.AddrPort
+
 	// A slot is taken for every session from its first Initial until
 	// Accept returns it or it ends unaccepted, so that at most
 	// AcceptBacklog sessions handshake or wait; the mux refuses the rest.
@@ -79,6 +84,12 @@ func Listen(network, address string, tlsConf *tls.Config, conf *Config) (*Listen
 	if err != nil {
 		uc.Close()
 		return nil, err
+	}
+	if a := conf.preferredAddress(); a.IsValid() {
+		if err := l.listenPreferred(a); err != nil {
+			l.mux.Close()
+			return nil, err
+		}
 	}
 	l.ctx, l.cancel = context.WithCancel(context.Background())
 	l.wg.Add(1)
@@ -142,6 +153,7 @@ func (l *Listener) startSession(d *mux.Datagram) bool {
 	// NEW_TOKEN tokens open in the mux with the same key (RFC 9000,
 	// Section 8.1.3).
 	cfg.TokenKey = l.mux.TokenKey()
+	l.offerPreferred(cfg)
 	opts := core.ServerOptions{
 		PeerAddr:         d.From,
 		OrigDstConnID:    odcid,
@@ -163,6 +175,7 @@ func (l *Listener) startSession(d *mux.Datagram) bool {
 		return abort(nil)
 	}
 	s := newSession(l.mux, c, l, l.conf)
+	s.usePreferredMux(l.pref)
 	s.observed(opts.OrigDstConnID, trace)
 	if !opts.AddressValidated {
 		l.unvalidated.Add(1)
@@ -180,7 +193,7 @@ func (l *Listener) startSession(d *mux.Datagram) bool {
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
-		l.mux.Unregister(scid)
+		s.unregister(scid)
 		return abort(c)
 	}
 	l.sessions[s] = struct{}{}
@@ -318,9 +331,12 @@ func (l *Listener) Close() error {
 		l.closeErr = l.mux.Close()
 		// Sessions end as soon as they see the mux closed.
 		l.wg.Wait()
+		if l.pref != nil {
+			l.pref.Close()
+		}
 	})
 	return l.closeErr
 }
 
-// Addr returns the Listener's UDP address.
+// Addr returns the Listener's UDP address. See also PreferredAddr.
 func (l *Listener) Addr() net.Addr { return net.UDPAddrFromAddrPort(l.mux.LocalAddr()) }

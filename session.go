@@ -78,6 +78,22 @@ type Session struct {
 	mig              *migration     // a client's pending Migrate, or nil
 	rejected0        bool           // the server rejected this client's 0-RTT
 	keyUpdatesLogged uint64         // key updates logged so far
+
+	// The server's preferred address (preferred.go). tokenPeer is the
+	// dialed address, which names a client's tokens. wantPref: a client
+	// moves to the server's preferred address once the handshake is
+	// confirmed; it has probed it prefProbes times, and probes again at
+	// prefRetryAt unless that is zero. A server session's
+	// preferred-address socket is pref, or nil; its datagrams come in
+	// prefInbox; onPref: the latest one processed arrived there, and
+	// replies go from there.
+	tokenPeer   netip.AddrPort
+	wantPref    bool
+	prefProbes  int
+	prefRetryAt time.Time
+	pref        *mux.Mux
+	prefInbox   chan *mux.Datagram
+	onPref      bool
 }
 
 // ConnectionState describes a session once its handshake completed.
@@ -158,6 +174,8 @@ func newSession(m *mux.Mux, c *core.Conn, l *Listener, conf *Config) *Session {
 		idleTimeout:   conf.maxIdleTimeout(),
 		logger:        conf.logger(),
 		peerAddr:      c.PeerAddr(),
+		tokenPeer:     c.PeerAddr(),
+		wantPref:      c.IsClient() && conf.usePreferredAddress(),
 	}
 	s.peer = s.peerAddr
 	s.ctx, s.cancel = context.WithCancelCause(context.Background())
@@ -170,8 +188,24 @@ func (s *Session) register(connID []byte) error {
 	if err := s.mux.Register(connID, s.inbox); err != nil {
 		return err
 	}
+	if s.pref != nil {
+		if err := s.pref.Register(connID, s.prefInbox); err != nil {
+			s.mux.Unregister(connID)
+			return err
+		}
+	}
 	s.connIDs[string(connID)] = struct{}{}
 	return nil
+}
+
+// unregister undoes register. Loop goroutine, or the creator before the
+// loop starts.
+func (s *Session) unregister(connID []byte) {
+	s.mux.Unregister(connID)
+	if s.pref != nil {
+		s.pref.Unregister(connID)
+	}
+	delete(s.connIDs, string(connID))
 }
 
 // run is the session's goroutine. first, if not nil, is the datagram that
@@ -197,7 +231,9 @@ func (s *Session) run(first *mux.Datagram) {
 		}
 		select {
 		case d := <-s.inbox:
-			s.receive(d)
+			s.receive(d, s.inbox, false)
+		case d := <-s.prefInbox: // nil, never ready, without a preferred address
+			s.receive(d, s.prefInbox, true)
 		case o := <-s.ops:
 			o.fn(s.conn)
 			if o.afterFlush {
@@ -213,6 +249,7 @@ func (s *Session) run(first *mux.Datagram) {
 			}
 			s.conn.OnTimeout(now)
 			s.keepAliveDue(now)
+			s.preferredDue(now)
 		case <-s.mux.Done():
 			return
 		case <-s.abort:
@@ -221,19 +258,29 @@ func (s *Session) run(first *mux.Datagram) {
 	}
 }
 
-// receive hands d and whatever else waits in the inbox, up to maxBatch, to
-// the core.
-func (s *Session) receive(d *mux.Datagram) {
+// receive hands d and whatever else waits in inbox, up to maxBatch, to the
+// core. onPref says inbox is prefInbox.
+func (s *Session) receive(d *mux.Datagram, inbox chan *mux.Datagram, onPref bool) {
 	for i := 0; ; i++ {
 		now := time.Now()
-		s.conn.Receive(d.Data, d.From, now)
+		if onPref != s.onPref {
+			// Another socket than the one the session sends from: switch
+			// if the core takes the datagram (not garbage, not spoofed).
+			before := s.conn.Stats().PacketsReceived
+			s.conn.Receive(d.Data, d.From, now)
+			if s.conn.Stats().PacketsReceived != before {
+				s.arrivedOn(onPref)
+			}
+		} else {
+			s.conn.Receive(d.Data, d.From, now)
+		}
 		d.Release()
 		s.lastRecv = now
 		if i == maxBatch {
 			return
 		}
 		select {
-		case d = <-s.inbox:
+		case d = <-inbox:
 		default:
 			return
 		}
@@ -245,8 +292,12 @@ func (s *Session) receive(d *mux.Datagram) {
 func (s *Session) flush() {
 	s.handleEvents()
 	now := time.Now()
-	if s.sendBatch.Mux() != s.mux {
-		s.sendBatch = s.mux.NewBatch() // the session moved to another socket
+	if s.wantPref && s.conn.HandshakeConfirmed() {
+		s.wantPref = false
+		s.moveToPreferred(now)
+	}
+	if out := s.outMux(); s.sendBatch.Mux() != out {
+		s.sendBatch = out.NewBatch() // the session moved to another socket
 	}
 	b := s.sendBatch
 	for {
@@ -270,6 +321,9 @@ func (s *Session) flush() {
 	}
 	if ka, kok := s.keepAliveDeadline(); kok && (!ok || ka.Before(t)) {
 		t, ok = ka, true
+	}
+	if pr := s.prefRetryAt; !pr.IsZero() && (!ok || pr.Before(t)) {
+		t, ok = pr, true
 	}
 	if ok {
 		s.timer.Set(t, now)
@@ -319,7 +373,7 @@ func (s *Session) handleEvents() {
 			signal(s.datagrams)
 		case core.EventNewToken:
 			if s.tokens != nil {
-				s.tokens.Put(tokenKey(s.serverName, s.peerAddr, s.conn.Version()), e.Token)
+				s.tokens.Put(tokenKey(s.serverName, s.tokenPeer, s.conn.Version()), e.Token)
 			}
 		case core.EventPathChanged:
 			s.pathChanged(e.Addr)
@@ -337,8 +391,7 @@ func (s *Session) handleEvents() {
 			// impossible; the peer's packets to it would then be lost.
 			s.register(e.ConnID)
 		case core.EventConnIDRetired:
-			s.mux.Unregister(e.ConnID)
-			delete(s.connIDs, string(e.ConnID))
+			s.unregister(e.ConnID)
 		case core.EventClosed:
 			s.saveState()
 			s.setClosed(connError(s.conn.Err()))
@@ -368,6 +421,9 @@ func (s *Session) onHandshakeComplete() {
 	// the mux does not know; route those here (RFC 9000, Section 10.3.1).
 	if s.mux.RegisterPeer(s.peerAddr, s.inbox) == nil {
 		s.peerReg = true
+		if s.pref != nil {
+			s.pref.RegisterPeer(s.peerAddr, s.prefInbox)
+		}
 	}
 	close(s.handshakeDone)
 	if s.l != nil && !s.conn.IsClient() {
@@ -419,22 +475,26 @@ func (s *Session) finish() {
 	}
 	s.setClosed(errSocketClosed) // does nothing if already closed
 	for id := range s.connIDs {
-		s.mux.Unregister([]byte(id))
+		s.unregister([]byte(id))
 	}
 	if s.origDCID != nil {
 		s.mux.Unregister(s.origDCID)
 	}
 	if s.peerReg {
-		s.mux.UnregisterPeer(s.peerAddr, s.inbox)
+		s.unregisterPeer()
 	}
 	if s.mig != nil {
 		s.mig.drop(s.inbox)
 		s.mig = nil
 	}
-	// The mux sends nothing more to the inbox now (internal/mux contract).
+	// The muxes send nothing more to the inboxes now (internal/mux
+	// contract).
 	for {
 		select {
 		case d := <-s.inbox:
+			d.Release()
+			continue
+		case d := <-s.prefInbox:
 			d.Release()
 			continue
 		default:
@@ -605,8 +665,9 @@ func (s *Session) Close() error { return s.CloseWithError(0, "") }
 // cause (context.Cause) is the session's error.
 func (s *Session) Context() context.Context { return s.ctx }
 
-// LocalAddr returns the address of the session's UDP socket. It changes
-// when Migrate moves the session to a new one.
+// LocalAddr returns the address of the UDP socket the session sends from.
+// It changes when Migrate moves the session to a new one, and, on a server
+// with Config.PreferredAddress, when the client moves to that address.
 func (s *Session) LocalAddr() net.Addr {
 	s.stateMu.Lock()
 	local := s.local
@@ -664,6 +725,14 @@ func (s *Session) UpdateKeys() error {
 	return err
 }
 
+// unregisterPeer undoes the registration of s.peerAddr with the muxes.
+func (s *Session) unregisterPeer() {
+	s.mux.UnregisterPeer(s.peerAddr, s.inbox)
+	if s.pref != nil {
+		s.pref.UnregisterPeer(s.peerAddr, s.prefInbox)
+	}
+}
+
 // pathChanged follows the core to the peer's new address (RFC 9000,
 // Section 9.3). Loop goroutine.
 func (s *Session) pathChanged(addr netip.AddrPort) {
@@ -671,10 +740,18 @@ func (s *Session) pathChanged(addr netip.AddrPort) {
 		return
 	}
 	if s.peerReg {
-		s.mux.UnregisterPeer(s.peerAddr, s.inbox)
+		s.unregisterPeer()
 		s.peerReg = s.mux.RegisterPeer(addr, s.inbox) == nil
+		if s.peerReg && s.pref != nil {
+			s.pref.RegisterPeer(addr, s.prefInbox)
+		}
 	}
 	s.peerAddr = addr
+	if s.conn.IsClient() {
+		// A client's server address changes only when it moves to the
+		// preferred address (RFC 9000, Section 9).
+		s.preferredMoved()
+	}
 	s.stateMu.Lock()
 	s.peer = addr
 	s.stateMu.Unlock()
