@@ -109,6 +109,7 @@ func TestSteadyStateAllocations(t *testing.T) {
 		// .ci/run runs this test again without -race.
 		t.Skip("sync.Pool drops items at random under the race detector")
 	}
+	stopGC(t)
 	bp := newBulkPump(t)
 	bp.moveBytes(t, 8<<20)
 	allocs := testing.AllocsPerRun(20, func() {

@@ -8,6 +8,7 @@ func TestRoutingAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("sync.Pool drops items under the race detector")
 	}
+	stopGC(t)
 	h := newHarness(t, Config{})
 	in := make(chan *Datagram, 1)
 	id := cid(0x11, 8)
@@ -42,6 +43,7 @@ func TestReplyAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("sync.Pool drops items under the race detector")
 	}
+	stopGC(t)
 	h := newHarness(t, Config{Server: true, ReplyBurst: 1 << 30, ReplyRate: 1})
 	from := h.clientAddr()
 	tests := []struct {

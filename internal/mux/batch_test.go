@@ -74,6 +74,7 @@ func TestBatchReadAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("sync.Pool drops items under the race detector")
 	}
+	stopGC(t)
 	h := newHarness(t, Config{})
 	if h.m.batch == nil {
 		t.Skip("batched reads unavailable here")

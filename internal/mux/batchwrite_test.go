@@ -310,6 +310,7 @@ func TestBatchWriteAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("sync.Pool drops items under the race detector")
 	}
+	stopGC(t)
 	for _, path := range []string{"gso", "sendmmsg", "single"} {
 		t.Run(path, func(t *testing.T) {
 			m, err := New(listenLoopback(t), Config{})
