@@ -359,6 +359,9 @@ func (s *Session) handleEvents() {
 			signal(s.openUni)
 		case core.EventStreamReadable:
 			if st := s.streams[e.StreamID]; st != nil {
+				if code, reset := s.conn.StreamResetByPeer(e.StreamID); reset {
+					st.peerCancelled(code)
+				}
 				signal(st.readable)
 			}
 		case core.EventStreamWritable:

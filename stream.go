@@ -1,6 +1,7 @@
 package quic
 
 import (
+	"context"
 	"io"
 	"net"
 	"os"
@@ -37,6 +38,11 @@ type Stream struct {
 	// Owned by the session's loop goroutine: the sticky end of each
 	// direction (io.EOF, net.ErrClosed, a *StreamError, ...).
 	rErr, wErr error
+
+	// ctx ends when the peer resets or stops the stream, when both
+	// directions are over, or when the session ends.
+	ctx    context.Context
+	cancel context.CancelCauseFunc
 }
 
 var _ net.Conn = (*Stream)(nil)
@@ -52,6 +58,7 @@ func (s *Session) newStream(id int64) *Stream {
 		rdl:      timer.NewDeadline(),
 		wdl:      timer.NewDeadline(),
 	}
+	st.ctx, st.cancel = context.WithCancelCause(s.ctx)
 	st.rop = op{fn: st.readOp, done: make(chan struct{}, 1)}
 	st.wop = op{fn: st.writeOp, done: make(chan struct{}, 1)}
 	// RFC 9000, Section 2.1: bit 0x2 marks a unidirectional stream, bit 0x1
@@ -75,7 +82,22 @@ func (s *Session) newStream(id int64) *Stream {
 func (st *Stream) forgetIfDone() {
 	if st.rErr != nil && st.wErr != nil {
 		delete(st.s.streams, st.id)
+		st.cancel(net.ErrClosed)
 	}
+}
+
+// Context returns a context that ends when the peer resets the stream
+// (RESET_STREAM) or asks this side to stop sending (STOP_SENDING), with a
+// remote *StreamError as its cause (context.Cause); when both directions of
+// the stream are over (cause net.ErrClosed); or when the session ends. A
+// server uses it to stop work for a request the client gave up, even while
+// it is neither reading nor writing.
+func (st *Stream) Context() context.Context { return st.ctx }
+
+// peerCancelled ends the stream's context because the peer reset or stopped
+// it. Loop goroutine.
+func (st *Stream) peerCancelled(code uint64) {
+	st.cancel(&StreamError{StreamID: st.id, ErrorCode: code, Remote: true})
 }
 
 // coreError converts err from a core stream call. Loop goroutine.
@@ -318,6 +340,7 @@ func (st *Stream) stopped(code uint64) {
 		return
 	}
 	st.wErr = &StreamError{StreamID: st.id, ErrorCode: code, Remote: true}
+	st.peerCancelled(code)
 	signal(st.writable)
 	st.forgetIfDone()
 }

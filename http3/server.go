@@ -407,6 +407,16 @@ func (sc *serverConn) handle(st *quic.Stream) {
 	}
 	ctx, cancel := context.WithCancelCause(c.s.Context())
 	defer cancel(context.Canceled)
+	// A client that gives up resets the request stream or stops it
+	// (RFC 9114, Section 4.1.1): the handler's context ends then, even if
+	// it is neither reading the body nor writing.
+	stopWatch := context.AfterFunc(st.Context(), func() {
+		var se *quic.StreamError
+		if errors.As(context.Cause(st.Context()), &se) && se.Remote {
+			cancel(&Error{Code: ErrCode(se.ErrorCode), Remote: true, Reason: "client cancelled the request"})
+		}
+	})
+	defer stopWatch()
 	fields, err := c.decodeHeaders(ctx, st.StreamID(), f.payload)
 	if err == errHeadersTooLarge {
 		sc.reject(st, http.StatusRequestHeaderFieldsTooLarge)
