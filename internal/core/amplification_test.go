@@ -76,7 +76,7 @@ func TestAmplificationLimit(t *testing.T) {
 		{name: "small_flight"},
 		{name: "big_flight", bigCert: true, wantLimited: true},
 		{name: "big_flight_client_handshake_dropped", bigCert: true, dropHS: 4, wantLimited: true},
-		{name: "big_flight_client_initial_dropped", bigCert: true, dropInit: 2, wantLimited: true},
+		{name: "big_flight_client_initial_dropped", bigCert: true, dropInit: 4, wantLimited: true},
 		{name: "big_flight_server_loss", bigCert: true, dropSrv: 0.3, wantLimited: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -104,6 +104,7 @@ type Conn struct {
 	lossTimer     time.Time // when the loss detection timer fires; zero if unset
 	probesToSend  int       // ack-eliciting probe packets owed after a PTO
 	probeSpace    *space    // the space the probes are for
+	probeSplit    bool      // the two probes carry different parts of a flight
 	maxDatagram   int       // largest datagram this endpoint sends now
 	pmtu          pmtuState // path MTU discovery
 

@@ -258,6 +258,14 @@ func (p *testPair) deliver() bool {
 				if p.server == nil {
 					continue
 				}
+				p.server.Receive(d.data, d.addr, p.now)
+				if p.server.Stats().PacketsReceived == 0 && p.server.Err() == nil {
+					// A corrupted first Initial: the mux would route
+					// the client's next datagrams, whose connection ID
+					// is intact, to a new connection.
+					p.server = nil
+				}
+				continue
 			}
 			p.server.Receive(d.data, d.addr, p.now)
 		} else {

@@ -403,6 +403,7 @@ func (c *Conn) onLossDetectionTimeout(now time.Time) {
 	// unacknowledged data so that the probe repairs rather than only asks.
 	c.probesToSend = 2
 	c.probeSpace = s
+	c.probeSplit = false
 	c.queueProbe(s)
 	c.ptoCount++
 	c.stats.PTOCount++
@@ -410,26 +411,84 @@ func (c *Conn) onLossDetectionTimeout(now time.Time) {
 }
 
 // queueProbe makes the next packet of space s a probe: ack-eliciting, and
-// carrying again the oldest unacknowledged data of the space.
+// carrying again data the peer has not acknowledged (RFC 9002, Section
+// 6.2.4).
+//
+// A probe of a handshake space carries all of the space's unacknowledged
+// CRYPTO data, and the other handshake space's too when it has data in
+// flight, coalesced: the two probes then repair a two-datagram flight whole
+// rather than its first half twice.
+//
+// An application-space probe carries the frames of the two oldest
+// ack-eliciting packets that no earlier probe carried, so that successive
+// PTOs work through everything in flight rather than resend the same
+// packets while the peer's ACKs are being lost; path MTU probes carry
+// nothing worth resending and are skipped.
 func (c *Conn) queueProbe(s *space) {
 	s.pingOwed = true
 	if s.id != spaceApp {
-		// Resend every unacknowledged CRYPTO frame of the level.
-		for _, p := range s.sent.packets {
-			if p != nil {
-				c.onFramesLost(s, p)
+		for i := spaceInitial; i <= spaceHandshake; i++ {
+			t := &c.spaces[i]
+			if t.discarded || t != s && t.inFlightAckEliciting == 0 {
+				continue
+			}
+			for _, p := range t.sent.packets {
+				c.onFramesLost(t, p)
 			}
 		}
-	} else {
+		return
+	}
+	for pass := 0; pass < 2; pass++ {
 		n := 0
 		for _, p := range s.sent.packets {
-			if p != nil && p.ackEliciting {
-				c.onFramesLost(s, p)
-				if n++; n == 2 {
-					break
-				}
+			if !p.ackEliciting || p.pmtuProbe || p.reprobed && pass == 0 {
+				continue
+			}
+			p.reprobed = true
+			c.onFramesLost(s, p)
+			if n++; n == 2 {
+				return
 			}
 		}
+		if n > 0 {
+			return
+		}
+		// Every packet in flight was probed before: start over.
+	}
+}
+
+// cryptoPending reports whether CRYPTO data of either handshake space waits
+// to be sent.
+func (c *Conn) cryptoPending() bool {
+	for i := spaceInitial; i <= spaceHandshake; i++ {
+		if t := &c.spaces[i]; !t.discarded && t.cryptoSend.HasPending() {
+			return true
+		}
+	}
+	return false
+}
+
+// onProbeSent is called after each ack-eliciting datagram sent while probes
+// are owed (RFC 9002, Section 6.2.4). If the first probe carried everything
+// queueProbe queued, the second carries it again, since either may be lost.
+// If it did not, the second carries the rest, and once both are sent the
+// whole flight is queued once more, to go as congestion control allows:
+// each part is sent twice either way.
+func (c *Conn) onProbeSent() {
+	c.probesToSend--
+	s := c.probeSpace
+	if s == nil || s.discarded {
+		return
+	}
+	switch {
+	case c.probesToSend == 1 && s.id != spaceApp && c.cryptoPending():
+		c.probeSplit = true
+	case c.probesToSend == 1:
+		c.queueProbe(s)
+	case c.probeSplit && !c.cryptoPending():
+		c.probeSplit = false
+		c.queueProbe(s)
+		s.pingOwed = false
 	}
 }
 

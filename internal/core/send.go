@@ -174,11 +174,7 @@ func (c *Conn) Send(buf []byte, now time.Time) (n int, to netip.AddrPort) {
 	if ackEliciting {
 		c.pacer.OnPacketSent(now, n, c.cc.Window(), c.rtt.Smoothed)
 		if c.probesToSend > 0 {
-			// The second probe carries the same data again: either may
-			// be lost (RFC 9002, Section 6.2.4).
-			if c.probesToSend--; c.probesToSend > 0 && c.probeSpace != nil && !c.probeSpace.discarded {
-				c.queueProbe(c.probeSpace)
-			}
+			c.onProbeSent()
 		}
 		// RFC 9000, Section 10.1: the idle timer restarts when the first
 		// ack-eliciting packet after a receive is sent.
@@ -247,7 +243,11 @@ func (c *Conn) appendPacket(b []byte, s *space, limit int, sendData bool, now ti
 	rec.sentAt = now
 	w := frameWriter{b: b, limit: limit, rec: rec}
 
-	if s.ackOwed && !zeroRTT {
+	// During the handshake every packet with data carries an ACK too, owed
+	// or not: it costs a few bytes and gives the peer the RTT samples and
+	// loss signals that a lossy handshake would otherwise wait for
+	// (RFC 9002, Section 6.2.3).
+	if !zeroRTT && (s.ackOwed || s.id != spaceApp && sendData && s.largestRecv >= 0) {
 		c.appendAck(&w, s, now)
 	}
 	if sendData {

@@ -45,7 +45,10 @@ type sentPacket struct {
 	ackEliciting bool
 	inFlight     bool
 	pmtuProbe    bool // a path MTU probe (pmtud.go)
-	frames       []sentFrame
+	// reprobed says a PTO probe already carried this packet's frames
+	// again (loss.go, queueProbe), so the next probe takes the next one.
+	reprobed bool
+	frames   []sentFrame
 }
 
 // sentList holds one space's sent packets in packet number order. Records
