@@ -253,7 +253,17 @@ func (c *connections) add(_ int, s *quic.Session) {
 	c.mu.Lock()
 	c.sessions = append(c.sessions, s)
 	c.mu.Unlock()
-	if c.keyUpdate {
+	if !c.keyUpdate {
+		return
+	}
+	select {
+	case <-s.HandshakeComplete():
+		// The requests wait for the update (one round trip at most),
+		// so that even a download shorter than that runs under the new
+		// keys.
+		updateKeys(s)
+	default:
+		// Early data is going out: it must not wait.
 		c.updates.Go(func() { updateKeys(s) })
 	}
 }
@@ -345,7 +355,7 @@ func earlyData(cs quic.ConnectionState) string {
 // handshake is confirmed, when the server's HANDSHAKE_DONE arrives
 // (RFC 9001, Section 6.1). It gives up when s ends or after 10 seconds.
 func updateKeys(s *quic.Session) {
-	tick := time.NewTicker(5 * time.Millisecond)
+	tick := time.NewTicker(time.Millisecond)
 	defer tick.Stop()
 	giveUp := time.After(10 * time.Second)
 	for s.UpdateKeys() != nil {
