@@ -551,13 +551,7 @@ func TestInterop(t *testing.T) {
 // knownFailures lists quince bugs that make a case fail some of the time and
 // are not fixed yet, by "case/client-server". Each entry says what is known.
 var knownFailures = map[string]string{
-	// 50 handshakes in a row with 30% of datagrams corrupted or lost:
-	// about one run in three or five, one connection does not complete
-	// within 30 s. Likely cause, seen in a qlog: both PTO probes of the
-	// client repeat the first half of its two-datagram ClientHello, so the
-	// second half goes again only once the server's ACK of the first gets
-	// through, while the PTO backs off exponentially. Not seen with
-	// quic-go on either side.
-	"handshakecorruption/quince-quince": "open: quince-to-quince handshakes under 30% corruption sometimes stall",
-	"handshakeloss/quince-quince":       "open: quince-to-quince handshakes under 30% loss sometimes stall",
+	// None now. (handshakeloss and handshakecorruption quince-quince were
+	// here until the PTO probes of a two-datagram flight carried both of
+	// its halves.)
 }
