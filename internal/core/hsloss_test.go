@@ -2,6 +2,7 @@ package core
 
 import (
 	"bytes"
+	"slices"
 	"testing"
 	"time"
 )
@@ -79,5 +80,42 @@ func TestRequestDuringLossyHandshake(t *testing.T) {
 		if !bytes.Equal(got.Bytes(), response) {
 			t.Errorf("seed %d: response of %d bytes differs", seed, got.Len())
 		}
+	}
+}
+
+// TestLossyHandshakeTime plays 1,000 handshakes with 30% of datagrams lost,
+// and 1,000 with 30% corrupted, each way, and bounds how long they take: a
+// two-datagram flight (a ClientHello with a post-quantum key share, or the
+// server's Initial and Handshake flight) must be repaired whole by each PTO,
+// not half of it twice while the PTO backs off. (Before the probes carried
+// both halves, seeds 170 and 410 at 30% loss took 42 s.)
+func TestLossyHandshakeTime(t *testing.T) {
+	const seeds = 1000
+	for _, tc := range []struct {
+		name string
+		link linkConfig
+	}{
+		{"loss", linkConfig{delay: 5 * time.Millisecond, loss: 0.3}},
+		{"corruption", linkConfig{delay: 5 * time.Millisecond, corrupt: 0.3}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			times := make([]time.Duration, 0, seeds)
+			for seed := uint64(1); seed <= seeds; seed++ {
+				p := newTestPair(t, seed, tc.link, nil, nil)
+				ok := p.run(time.Minute, func() bool {
+					return p.client.HandshakeComplete() && p.server != nil && p.server.HandshakeComplete()
+				})
+				if !ok {
+					t.Fatalf("seed %d: no handshake after a minute (errors %v / %v)", seed, p.client.Err(), p.serverErr())
+				}
+				times = append(times, p.now.Sub(testStart))
+			}
+			slices.Sort(times)
+			p99, worst := times[seeds*99/100], times[seeds-1]
+			t.Logf("median %v, 99th percentile %v, slowest %v", times[seeds/2], p99, worst)
+			if p99 > 4*time.Second || worst > 20*time.Second {
+				t.Errorf("99th percentile %v, slowest %v; want at most 4 s and 20 s", p99, worst)
+			}
+		})
 	}
 }
