@@ -673,6 +673,7 @@ func (c *Conn) sendClose(buf []byte, now time.Time) int {
 		c.ampSent += uint64(len(b))
 	}
 	c.stats.DatagramsSent++
+	c.stats.PacketsSent += uint64(np)
 	c.stats.BytesSent += uint64(len(b))
 	return len(b)
 }

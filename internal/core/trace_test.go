@@ -40,8 +40,7 @@ func TestTracerEvents(t *testing.T) {
 	p.run(time.Minute, func() bool { return p.client.IsClosed() })
 
 	st := p.client.Stats()
-	// Stats do not count the CONNECTION_CLOSE packets.
-	if ct.sent < int(st.PacketsSent) || ct.received != int(st.PacketsReceived) || ct.dropped != int(st.PacketsDropped) || ct.lost != int(st.PacketsLost) {
+	if ct.sent != int(st.PacketsSent) || ct.received != int(st.PacketsReceived) || ct.dropped != int(st.PacketsDropped) || ct.lost != int(st.PacketsLost) {
 		t.Errorf("traced sent/received/dropped/lost %d/%d/%d/%d, stats %d/%d/%d/%d",
 			ct.sent, ct.received, ct.dropped, ct.lost, st.PacketsSent, st.PacketsReceived, st.PacketsDropped, st.PacketsLost)
 	}
