@@ -9,6 +9,7 @@ import (
 	"math/big"
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"testing"
 	"time"
 
@@ -380,4 +381,33 @@ func (h *datagramHeap) Pop() any {
 	d := old[len(old)-1]
 	*h = old[:len(old)-1]
 	return d
+}
+
+// injectForged has the link hand the client a packet that forge makes from
+// the header of the client's first Initial (connection IDs copied): at
+// once, or, if late, right after the server's first datagram. The result
+// reports whether the packet went.
+func (p *testPair) injectForged(late bool, forge func(first wire.LongHeader) []byte) (sent func() bool) {
+	var first wire.LongHeader
+	done := false
+	p.onDatagram = func(toServer bool, d []byte) bool {
+		if toServer && first.DstConnID == nil {
+			h, _ := wire.ParseLongHeader(d)
+			first = h
+			first.SrcConnID = slices.Clone(h.SrcConnID)
+			first.DstConnID = slices.Clone(h.DstConnID)
+			if !late {
+				done = true
+				p.transmit(false, forge(first))
+			}
+		}
+		if !toServer && late && !done {
+			done = true
+			p.transmit(false, d)
+			p.transmit(false, forge(first))
+			return false
+		}
+		return true
+	}
+	return func() bool { return done }
 }

@@ -147,30 +147,10 @@ func TestRetryIgnored(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := newTestPair(t, 1, linkConfig{delay: 10 * time.Millisecond}, nil, nil)
-			var first wire.LongHeader
-			sent := false
-			p.onDatagram = func(toServer bool, d []byte) bool {
-				if toServer && first.DstConnID == nil {
-					h, _ := wire.ParseLongHeader(d)
-					first = h
-					first.SrcConnID = slices.Clone(h.SrcConnID)
-					first.DstConnID = slices.Clone(h.DstConnID)
-					if !tt.late {
-						sent = true
-						p.transmit(false, tt.retry(first))
-					}
-				}
-				if !toServer && tt.late && !sent {
-					sent = true
-					p.transmit(false, d)
-					p.transmit(false, tt.retry(first))
-					return false
-				}
-				return true
-			}
+			sent := p.injectForged(tt.late, tt.retry)
 			p.handshake()
-			if !sent || p.client.retried || p.client.token != nil {
-				t.Fatalf("sent %v; client retried %v with token %q; want the Retry ignored", sent, p.client.retried, p.client.token)
+			if !sent() || p.client.retried || p.client.token != nil {
+				t.Fatalf("sent %v; client retried %v with token %q; want the Retry ignored", sent(), p.client.retried, p.client.token)
 			}
 		})
 	}

@@ -230,30 +230,10 @@ func TestIncompatibleVersionNegotiation(t *testing.T) {
 	for _, tt := range ignored {
 		t.Run("ignore "+tt.name, func(t *testing.T) {
 			p := newTestPair(t, 1, linkConfig{delay: 10 * time.Millisecond}, &Config{Versions: []uint32{v1, v2}}, &Config{Versions: []uint32{v1, v2}})
-			sent := false
-			var first wire.LongHeader
-			p.onDatagram = func(toServer bool, d []byte) bool {
-				if toServer && first.DstConnID == nil {
-					h, _ := wire.ParseLongHeader(d)
-					first = h
-					first.SrcConnID = slices.Clone(h.SrcConnID)
-					first.DstConnID = slices.Clone(h.DstConnID)
-					if !tt.late {
-						sent = true
-						p.transmit(false, tt.vn(first))
-					}
-				}
-				if !toServer && tt.late && !sent {
-					sent = true
-					p.transmit(false, d)
-					p.transmit(false, tt.vn(first))
-					return false
-				}
-				return true
-			}
+			sent := p.injectForged(tt.late, tt.vn)
 			p.handshake()
-			if !sent || p.client.Version() != v1 || p.client.vn.reacted {
-				t.Fatalf("sent %v, client version 0x%x, reacted %v; want the packet ignored", sent, p.client.Version(), p.client.vn.reacted)
+			if !sent() || p.client.Version() != v1 || p.client.vn.reacted {
+				t.Fatalf("sent %v, client version 0x%x, reacted %v; want the packet ignored", sent(), p.client.Version(), p.client.vn.reacted)
 			}
 		})
 	}
