@@ -361,3 +361,47 @@ func TestGROReadAllocs(t *testing.T) {
 		t.Error("no message held more than one datagram: the test did not exercise GRO")
 	}
 }
+
+// TestGROOversized checks that the datagrams of a coalesced message longer
+// than MaxDatagramSize are each dropped and counted as oversized, as they
+// would be without GRO, and do not stop the shorter ones that follow.
+func TestGROOversized(t *testing.T) {
+	m, err := New(listenLoopback(t), Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if !m.batch.gro {
+		t.Skip("the kernel refused UDP_GRO (setsockopt SOL_UDP UDP_GRO; Linux 5.0+)")
+	}
+	cm, err := New(listenLoopback(t), Config{MaxDatagramSize: 4000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cm.Close()
+	b := newBatchFor(t, cm, "gso")
+	id := cid(0x4a, 8)
+	in := make(chan *Datagram, 10)
+	if err := m.Register(id, in); err != nil {
+		t.Fatal(err)
+	}
+	const long = 10
+	for i := range long {
+		b.Add(groPacket(id, i, 3000), m.LocalAddr())
+	}
+	b.Flush() // one GSO message of 3000-byte segments
+	b.Add(groPacket(id, long, 1000), m.LocalAddr())
+	b.Flush()
+	d := recv(t, in)
+	if diff := cmp.Diff(groPacket(id, long, 1000), d.Data); diff != "" {
+		t.Errorf("datagram after the oversized ones (-want +got):\n%s", diff)
+	}
+	d.Release()
+	m.Close()
+	if st := m.Stats(); st.Oversized != long || st.Received != long+1 {
+		t.Errorf("received %d, oversized %d; want %d, %d", st.Received, st.Oversized, long+1, long)
+	}
+	if m.batch.coalesced == 0 {
+		t.Error("the oversized datagrams did not arrive coalesced")
+	}
+}
