@@ -34,6 +34,16 @@
 // the socket's raw connection is unavailable, it makes one
 // ReadFromUDPAddrPort call per datagram.
 //
+// There, where the kernel takes it (Linux 5.0), the mux also turns on UDP
+// generic receive offload (UDP_GRO): one message may then hold a run of
+// datagrams from one sender, coalesced by the kernel (on loopback, a
+// peer's GSO send arrives whole), with their segment size in a control
+// message. The reader reads such messages into 64 KiB buffers of its own,
+// taken from a pool shared by all muxes only while the socket has data,
+// and copies each datagram out into a pooled Datagram, so that sessions
+// only ever see ordinary datagrams in buffers of MaxDatagramSize+1 bytes
+// and an idle mux holds no large buffer.
+//
 // Sessions built on the mux follow this contract:
 //
 //   - A session owns an inbox channel (buffered, Config.InboxSize is a good

@@ -106,6 +106,10 @@ func newMux(conn *net.UDPConn, cfg Config, now func() time.Time) (*Mux, error) {
 // tests set it to exercise that path.
 var disableBatchReads = false
 
+// disableGRO makes new muxes leave UDP_GRO off, as a kernel without it
+// does; tests set it to exercise the batched reads without it.
+var disableGRO = false
+
 // LocalAddr returns the socket's local address.
 func (m *Mux) LocalAddr() netip.AddrPort {
 	return m.conn.LocalAddr().(*net.UDPAddr).AddrPort()
