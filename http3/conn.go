@@ -3,6 +3,7 @@ package http3
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"math/rand/v2"
@@ -94,6 +95,12 @@ type conn struct {
 	// waits for dynamic table entries (RFC 9204, Section 2.1.2).
 	blocked map[uint64]chan struct{}
 
+	// tls is the session's TLS state, which the handshake fixed: taken
+	// once (Session.ConnectionState is a call to the session's loop)
+	// rather than for every request.
+	tlsOnce sync.Once
+	tls     tls.ConnectionState
+
 	mu sync.Mutex
 	// Which critical streams the peer opened (RFC 9114, Section 6.2.1;
 	// RFC 9204, Section 4.2): a second one is H3_STREAM_CREATION_ERROR.
@@ -157,6 +164,13 @@ func newConn(ctx context.Context, s *quic.Session, isServer bool, lim limits) (*
 	go c.greaseStream(grease)
 	go c.acceptUni()
 	return c, nil
+}
+
+// tlsState returns the session's TLS state. Sessions reach HTTP/3 with
+// their handshake complete, after which the TLS state does not change.
+func (c *conn) tlsState() tls.ConnectionState {
+	c.tlsOnce.Do(func() { c.tls = c.s.ConnectionState().TLS })
+	return c.tls
 }
 
 // greaseStream opens a stream of a reserved type (RFC 9114, Section
