@@ -235,11 +235,7 @@ func (s *Session) run(first *mux.Datagram) {
 		case d := <-s.prefInbox: // nil, never ready, without a preferred address
 			s.receive(d, s.prefInbox, true)
 		case o := <-s.ops:
-			o.fn(s.conn)
-			if o.afterFlush {
-				s.flush()
-			}
-			o.done <- struct{}{}
+			s.runOp(o)
 		case <-s.timer.C():
 			s.timer.Fired()
 			now := time.Now()
@@ -253,6 +249,42 @@ func (s *Session) run(first *mux.Datagram) {
 		case <-s.mux.Done():
 			return
 		case <-s.abort:
+			return
+		}
+		s.drainReady()
+	}
+}
+
+// runOp runs o and signals its caller.
+func (s *Session) runOp(o *op) {
+	o.fn(s.conn)
+	if o.afterFlush {
+		s.flush()
+	}
+	o.done <- struct{}{}
+}
+
+// maxDrain bounds the ops and datagram batches the loop takes without
+// sending in between.
+const maxDrain = 64
+
+// drainReady runs the ops and takes the datagrams that are already waiting,
+// up to maxDrain, before the loop sends: what many goroutines write at
+// once, and the acknowledgments of what arrived meanwhile, then share
+// packets rather than each going out in its own.
+func (s *Session) drainReady() {
+	for range maxDrain {
+		if s.conn.IsClosed() {
+			return
+		}
+		select {
+		case o := <-s.ops:
+			s.runOp(o)
+		case d := <-s.inbox:
+			s.receive(d, s.inbox, false)
+		case d := <-s.prefInbox:
+			s.receive(d, s.prefInbox, true)
+		default:
 			return
 		}
 	}

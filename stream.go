@@ -34,6 +34,7 @@ type Stream struct {
 	rbuf, wbuf []byte
 	rn, wn     int
 	rerr, werr error
+	wfin       bool // wop closes the stream for writing after wbuf
 
 	// Owned by the session's loop goroutine: the sticky end of each
 	// direction (io.EOF, net.ErrClosed, a *StreamError, ...).
@@ -167,7 +168,18 @@ func (st *Stream) read(c *core.Conn, p []byte) (int, error) {
 // write deadline passes (os.ErrDeadlineExceeded), the peer sends
 // STOP_SENDING or this side cancels (*StreamError), the stream is closed
 // for writing (net.ErrClosed), or the session ends (its error).
-func (st *Stream) Write(p []byte) (int, error) {
+func (st *Stream) Write(p []byte) (int, error) { return st.writeFin(p, false) }
+
+// WriteClose writes p and closes the stream for writing, as Write and then
+// CloseWrite, but in one step with the session: the last of p and the FIN
+// leave together, in one packet when they fit, rather than the FIN in a
+// packet of its own. It returns as Write, and CloseWrite's error if p was
+// written and the close failed.
+func (st *Stream) WriteClose(p []byte) (int, error) { return st.writeFin(p, true) }
+
+// writeFin is Write, followed by CloseWrite in the same op as the last of
+// p if fin is set.
+func (st *Stream) writeFin(p []byte, fin bool) (int, error) {
 	st.writeMu.Lock()
 	defer st.writeMu.Unlock()
 	total := 0
@@ -176,6 +188,7 @@ func (st *Stream) Write(p []byte) (int, error) {
 			return total, os.ErrDeadlineExceeded
 		}
 		st.wbuf = p[total:]
+		st.wfin = fin
 		e := st.s.submit(nil, &st.wop)
 		st.wbuf = nil
 		if e != nil {
@@ -195,8 +208,14 @@ func (st *Stream) Write(p []byte) (int, error) {
 	}
 }
 
-// writeOp is wop's function.
-func (st *Stream) writeOp(c *core.Conn) { st.wn, st.werr = st.write(c, st.wbuf) }
+// writeOp is wop's function: it writes wbuf and, once all of it is
+// taken, closes the stream for writing if wfin is set.
+func (st *Stream) writeOp(c *core.Conn) {
+	st.wn, st.werr = st.write(c, st.wbuf)
+	if st.wfin && st.werr == nil && st.wn == len(st.wbuf) {
+		st.werr = st.closeWrite(c)
+	}
+}
 
 // write runs on the loop goroutine.
 func (st *Stream) write(c *core.Conn, p []byte) (int, error) {

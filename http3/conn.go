@@ -3,10 +3,12 @@ package http3
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"math/rand/v2"
 	"sync"
+	"time"
 
 	"github.com/quince-go/quic"
 	"github.com/quince-go/quic/http3/internal/qpack"
@@ -90,9 +92,21 @@ type conn struct {
 	decMu     sync.Mutex
 	dec       *qpack.Decoder
 	decStream *quic.Stream
+	// decPending holds decoder instructions not yet written; decTimer,
+	// when set, writes them (see queueDecoder). Under decMu.
+	decPending []byte
+	decTimer   bool
+	// decWriteMu keeps the writes of decPending in order.
+	decWriteMu sync.Mutex
 	// blocked holds a channel for each request stream whose field section
 	// waits for dynamic table entries (RFC 9204, Section 2.1.2).
 	blocked map[uint64]chan struct{}
+
+	// tls is the session's TLS state, which the handshake fixed: taken
+	// once (Session.ConnectionState is a call to the session's loop)
+	// rather than for every request.
+	tlsOnce sync.Once
+	tls     tls.ConnectionState
 
 	mu sync.Mutex
 	// Which critical streams the peer opened (RFC 9114, Section 6.2.1;
@@ -157,6 +171,13 @@ func newConn(ctx context.Context, s *quic.Session, isServer bool, lim limits) (*
 	go c.greaseStream(grease)
 	go c.acceptUni()
 	return c, nil
+}
+
+// tlsState returns the session's TLS state. Sessions reach HTTP/3 with
+// their handshake complete, after which the TLS state does not change.
+func (c *conn) tlsState() tls.ConnectionState {
+	c.tlsOnce.Do(func() { c.tls = c.s.ConnectionState().TLS })
+	return c.tls
 }
 
 // greaseStream opens a stream of a reserved type (RFC 9114, Section
@@ -407,9 +428,8 @@ func (c *conn) readEncoderStream(r io.Reader) error {
 					delete(c.blocked, id)
 				}
 			}
-			ins := c.dec.DecoderStream()
-			if qerr == nil && len(ins) > 0 {
-				_, err = c.decStream.Write(ins)
+			if qerr == nil {
+				c.queueDecoderLocked()
 			}
 			c.decMu.Unlock()
 			if qerr != nil {
@@ -492,19 +512,13 @@ func (c *conn) decodeHeaders(ctx context.Context, id int64, block []byte) ([]fie
 				return nil, ctx.Err()
 			}
 		}
-		var werr error
-		if ins := c.dec.DecoderStream(); len(ins) > 0 {
-			_, werr = c.decStream.Write(ins)
-		}
+		c.queueDecoderLocked()
 		c.decMu.Unlock()
 		if err != nil {
 			if errors.Is(err, qpack.ErrFieldSectionTooLarge) {
 				return nil, errHeadersTooLarge
 			}
 			return nil, qpackError(ErrCodeQPACKDecompressionFailed, err)
-		}
-		if werr != nil {
-			return nil, werr
 		}
 		return fields, nil
 	}
@@ -523,7 +537,42 @@ func (c *conn) streamCancelled(id int64) {
 
 func (c *conn) streamCancelledLocked(id int64) {
 	c.dec.StreamCancelled(uint64(id))
-	if ins := c.dec.DecoderStream(); len(ins) > 0 {
-		c.decStream.Write(ins)
+	c.queueDecoderLocked()
+}
+
+// decoderDelay is how long decoder instructions may wait to be written,
+// so that those of many field sections share a write and a packet rather
+// than each request costing a packet of its own for its Section
+// Acknowledgment. RFC 9204, Section 4.4.3, lets a decoder delay them to
+// coalesce them; the peer's encoder meanwhile only references fewer of
+// its newest entries.
+const decoderDelay = 2 * time.Millisecond
+
+// queueDecoderLocked takes the decoder's pending instructions for the
+// decoder stream, which a timer writes within decoderDelay. decMu held.
+func (c *conn) queueDecoderLocked() {
+	ins := c.dec.DecoderStream()
+	if len(ins) == 0 {
+		return
+	}
+	c.decPending = append(c.decPending, ins...)
+	if !c.decTimer {
+		c.decTimer = true
+		time.AfterFunc(decoderDelay, c.writeDecoder)
+	}
+}
+
+// writeDecoder writes the queued decoder instructions. A failed write
+// means the session is ending.
+func (c *conn) writeDecoder() {
+	c.decWriteMu.Lock()
+	defer c.decWriteMu.Unlock()
+	c.decMu.Lock()
+	b := c.decPending
+	c.decPending = nil
+	c.decTimer = false
+	c.decMu.Unlock()
+	if len(b) > 0 {
+		c.decStream.Write(b)
 	}
 }

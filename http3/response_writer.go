@@ -1,7 +1,6 @@
 package http3
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"net/http"
@@ -23,7 +22,7 @@ const sniffLen = 4096
 type responseWriter struct {
 	c    *conn
 	st   *quic.Stream
-	w    *bufio.Writer
+	w    sendBuffer
 	head bool // a HEAD request: no content
 
 	header      http.Header // the handler's
@@ -50,7 +49,7 @@ func newResponseWriter(c *conn, st *quic.Stream, head bool) *responseWriter {
 	return &responseWriter{
 		c:           c,
 		st:          st,
-		w:           bufio.NewWriterSize(st, 16<<10),
+		w:           sendBuffer{st: st},
 		head:        head,
 		header:      make(http.Header),
 		declaredLen: -1,
@@ -239,10 +238,8 @@ func (rw *responseWriter) finish() error {
 		rw.writeFields(0, tr, nil)
 	}
 	if rw.err == nil {
-		rw.err = rw.w.Flush()
-	}
-	if rw.err == nil {
-		rw.err = rw.st.CloseWrite()
+		// The last of the response and the FIN go together.
+		rw.err = rw.w.close()
 	}
 	return rw.err
 }
@@ -268,4 +265,49 @@ func (rw *responseWriter) trailerFields() http.Header {
 		}
 	}
 	return tr
+}
+
+// sendBufSize is how much of a response a sendBuffer holds before it
+// writes to the stream.
+const sendBufSize = 16 << 10
+
+// sendBuffer gathers a response's frames for its stream, so that small
+// frames share Writes (and packets), and so that close sends what is held
+// with the FIN in one step. Its buffer grows to what is held, up to
+// sendBufSize: a small response costs no large allocation.
+type sendBuffer struct {
+	st  *quic.Stream
+	buf []byte
+}
+
+// Write holds p, writing the held bytes first when p does not fit; p of
+// sendBufSize or more goes to the stream at once.
+func (b *sendBuffer) Write(p []byte) (int, error) {
+	if len(b.buf)+len(p) > sendBufSize {
+		if err := b.Flush(); err != nil {
+			return 0, err
+		}
+		if len(p) >= sendBufSize {
+			return b.st.Write(p)
+		}
+	}
+	b.buf = append(b.buf, p...)
+	return len(p), nil
+}
+
+// Flush writes what is held to the stream.
+func (b *sendBuffer) Flush() error {
+	if len(b.buf) == 0 {
+		return nil
+	}
+	_, err := b.st.Write(b.buf)
+	b.buf = b.buf[:0]
+	return err
+}
+
+// close writes what is held and closes the stream for writing.
+func (b *sendBuffer) close() error {
+	_, err := b.st.WriteClose(b.buf)
+	b.buf = nil
+	return err
 }

@@ -451,7 +451,7 @@ func (sc *serverConn) handle(st *quic.Stream) {
 		req.RequestURI = m.authority
 	}
 	req.Header.Del("Host")
-	tlsState := c.s.ConnectionState().TLS
+	tlsState := c.tlsState()
 	req.TLS = &tlsState
 	if vs := req.Header.Values("Trailer"); len(vs) > 0 {
 		req.Trailer = make(http.Header)

@@ -330,14 +330,18 @@ func (cc *clientConn) roundTrip(req *http.Request) (_ *http.Response, err error)
 		return nil, err
 	}
 	hasBody := req.Body != nil && req.Body != http.NoBody
-	if _, err := st.Write(frame); err != nil {
+	if hasBody {
+		_, err = st.Write(frame)
+	} else {
+		// The header section and the FIN leave together.
+		_, err = st.WriteClose(frame)
+	}
+	if err != nil {
 		closeBody(req)
 		return nil, cc.streamErr(ctx, err)
 	}
 	if hasBody {
 		go cc.writeBody(st, req)
-	} else {
-		st.CloseWrite()
 	}
 
 	fr := newFrameReader(st, c.lim.maxHeadersFrame())
@@ -380,7 +384,7 @@ func (cc *clientConn) roundTrip(req *http.Request) (_ *http.Response, err error)
 		ContentLength: m.contentLength,
 		Request:       req,
 	}
-	tlsState := c.s.ConnectionState().TLS
+	tlsState := c.tlsState()
 	resp.TLS = &tlsState
 	for _, v := range m.header.Values("Trailer") {
 		if resp.Trailer == nil {

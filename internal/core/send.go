@@ -460,11 +460,13 @@ func (c *Conn) appendControlFrames(w *frameWriter) {
 	if ss.maxStreamsBidiOwed {
 		if w.add(stash(&c.out.maxStreams, wire.MaxStreamsFrame{Bidi: true, Max: uint64(ss.maxRemoteBidi)}), sentFrame{kind: sentMaxStreamsBidi}) {
 			ss.maxStreamsBidiOwed = false
+			ss.sentMaxBidi = ss.maxRemoteBidi
 		}
 	}
 	if ss.maxStreamsUniOwed {
 		if w.add(stash(&c.out.maxStreams, wire.MaxStreamsFrame{Bidi: false, Max: uint64(ss.maxRemoteUni)}), sentFrame{kind: sentMaxStreamsUni}) {
 			ss.maxStreamsUniOwed = false
+			ss.sentMaxUni = ss.maxRemoteUni
 		}
 	}
 	if ss.blockedOwed {

@@ -31,10 +31,12 @@ type streamSet struct {
 	// retrying OpenStream would otherwise keep both ends busy forever.
 	blockedBidiFor, blockedUniFor int64
 
-	// Streams the peer opens: how many it has opened, the limit advertised,
-	// and how many have ended (each end allows one more).
+	// Streams the peer opens: how many it has opened, the limit it may
+	// open up to, the limit last sent in MAX_STREAMS (or the transport
+	// parameter), and how many have ended (each end allows one more).
 	remoteBidi, remoteUni         int64
 	maxRemoteBidi, maxRemoteUni   int64
+	sentMaxBidi, sentMaxUni       int64
 	doneRemoteBidi, doneRemoteUni int64
 	maxStreamsBidiOwed            bool
 	maxStreamsUniOwed             bool
@@ -61,6 +63,7 @@ func (ss *streamSet) init(c *Conn) {
 	ss.streams = make(map[int64]*stream)
 	ss.maxRemoteBidi = max(c.cfg.MaxBidiStreams, 0)
 	ss.maxRemoteUni = max(c.cfg.MaxUniStreams, 0)
+	ss.sentMaxBidi, ss.sentMaxUni = ss.maxRemoteBidi, ss.maxRemoteUni
 	ss.recvWin = flow.NewRecvWindow(c.cfg.InitialMaxData, c.cfg.MaxData)
 }
 
@@ -416,6 +419,14 @@ func (ss *streamSet) onBlockedFrame(f wire.Frame) error {
 		if f.Limit > maxStreamsLimit {
 			return wire.Errorf(wire.FrameEncodingError, f.Type(), "stream limit %d too large", f.Limit)
 		}
+		// The peer is blocked: credit held back for a batch goes now
+		// (RFC 9000, Section 4.6).
+		if f.Bidi && ss.maxRemoteBidi > ss.sentMaxBidi {
+			ss.maxStreamsBidiOwed = true
+		}
+		if !f.Bidi && ss.maxRemoteUni > ss.sentMaxUni {
+			ss.maxStreamsUniOwed = true
+		}
 	}
 	return nil
 }
@@ -441,13 +452,30 @@ func (ss *streamSet) maybeRelease(s *stream) {
 	}
 	if isUni(s.id) {
 		ss.doneRemoteUni++
-		ss.maxRemoteUni = ss.doneRemoteUni + max(ss.c.cfg.MaxUniStreams, 0)
-		ss.maxStreamsUniOwed = true
+		limit := max(ss.c.cfg.MaxUniStreams, 0)
+		ss.maxRemoteUni = ss.doneRemoteUni + limit
+		if streamCreditLow(ss.sentMaxUni, ss.remoteUni, limit) {
+			ss.maxStreamsUniOwed = true
+		}
 	} else {
 		ss.doneRemoteBidi++
-		ss.maxRemoteBidi = ss.doneRemoteBidi + max(ss.c.cfg.MaxBidiStreams, 0)
-		ss.maxStreamsBidiOwed = true
+		limit := max(ss.c.cfg.MaxBidiStreams, 0)
+		ss.maxRemoteBidi = ss.doneRemoteBidi + limit
+		if streamCreditLow(ss.sentMaxBidi, ss.remoteBidi, limit) {
+			ss.maxStreamsBidiOwed = true
+		}
 	}
+}
+
+// streamCreditLow reports whether the peer, which may open streams up to
+// sent and has opened opened, has less than half of limit left to open:
+// then the streams that ended are worth a MAX_STREAMS. Stream credit goes
+// back in batches, as flow control credit does, rather than one frame, and
+// often one packet, for every stream that ends (RFC 9000, Section 4.6,
+// leaves the timing to the implementation); a peer that keeps many streams
+// open gets an update for each one that ends, as its credit stays low.
+func streamCreditLow(sent, opened, limit int64) bool {
+	return sent-opened < (limit+1)/2
 }
 
 // onFrameAcked releases what an acknowledged stream-related frame carried.
