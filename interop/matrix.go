@@ -113,6 +113,24 @@ func (m *Matrix) Markdown() string {
 	return b.String()
 }
 
+// pairRank orders the columns: quince with itself, then quince's client
+// against each other server, then each other client against quince's
+// server, in the order of peers; pairs of other names after those.
+func pairRank(pair string) int {
+	peers := []string{"quince", "quic-go", "ngtcp2", "chromium"}
+	client, server, _ := strings.Cut(pair, " → ")
+	ci, si := slices.Index(peers, client), slices.Index(peers, server)
+	switch {
+	case ci == 0 && si == 0:
+		return 0
+	case ci == 0 && si > 0:
+		return 2 * si
+	case si == 0 && ci > 0:
+		return 2*ci + 1
+	}
+	return 100
+}
+
 // writeTable writes one table of results and returns their counts.
 func writeTable(b *strings.Builder, results []Result) (pass, fail, na int) {
 	var cases, pairs []string
@@ -135,6 +153,10 @@ func writeTable(b *strings.Builder, results []Result) (pass, fail, na int) {
 			na++
 		}
 	}
+	// Pairs run in parallel and finish in any order: the columns are
+	// sorted, so that one run's matrix compares with another's line by
+	// line.
+	slices.SortStableFunc(pairs, func(a, b string) int { return pairRank(a) - pairRank(b) })
 	fmt.Fprintf(b, "| case | %s |\n", strings.Join(pairs, " | "))
 	fmt.Fprintf(b, "|---|%s\n", strings.Repeat("---|", len(pairs)))
 	for _, c := range cases {

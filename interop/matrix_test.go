@@ -1,6 +1,9 @@
 package interop
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestMatrixSections(t *testing.T) {
 	var m Matrix
@@ -19,5 +22,22 @@ func TestMatrixSections(t *testing.T) {
 	}
 	if m.Len() != 3 {
 		t.Errorf("Len() = %d, want 3", m.Len())
+	}
+}
+
+// TestMatrixColumnOrder checks that the columns do not depend on the order
+// in which the pairs, which run in parallel, finished.
+func TestMatrixColumnOrder(t *testing.T) {
+	want := "| case | quince → quince | quince → quic-go | quic-go → quince | quince → ngtcp2 | ngtcp2 → quince | chromium → quince |\n"
+	pairs := [][2]string{{"chromium", "quince"}, {"quic-go", "quince"}, {"quince", "ngtcp2"}, {"ngtcp2", "quince"}, {"quince", "quince"}, {"quince", "quic-go"}}
+	for shift := range pairs {
+		var m Matrix
+		for i := range pairs {
+			p := pairs[(i+shift)%len(pairs)]
+			m.Add(Result{Client: p[0], Server: p[1], Case: "c"})
+		}
+		if got, _, _ := strings.Cut(m.Markdown(), "|---"); got != want {
+			t.Errorf("recorded from pair %d on: header\n%s\nwant\n%s", shift, got, want)
+		}
 	}
 }
