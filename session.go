@@ -223,6 +223,18 @@ func (s *Session) run(first *mux.Datagram) {
 			s.conn.CloseWithTransportError(wire.ProtocolViolation, "", time.Now())
 			return
 		}
+		// A ClientHello with a post-quantum key share spans two
+		// datagrams, which arrive together and wait in the inbox (the
+		// mux held the second until the session registered). Take them
+		// before the first flush, so that the reply is the server's
+		// flight rather than an ACK of the first datagram alone, sent
+		// ahead of it in a datagram of its own; the ACK goes with the
+		// flight as promptly (RFC 9000, Section 13.2.1).
+		select {
+		case d := <-s.inbox:
+			s.receive(d, s.inbox, false)
+		default:
+		}
 	}
 	for {
 		s.flush()

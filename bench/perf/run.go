@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 )
@@ -18,6 +19,11 @@ type Result struct {
 	// For handshake runs.
 	Handshakes    int     `json:"handshakes,omitempty"`
 	HandshakesSec float64 `json:"handshakes_per_sec,omitempty"`
+	// Dial latency (dial to handshake complete) in milliseconds: median,
+	// 99th percentile and maximum.
+	HandshakeP50 float64 `json:"handshake_p50_ms,omitempty"`
+	HandshakeP99 float64 `json:"handshake_p99_ms,omitempty"`
+	HandshakeMax float64 `json:"handshake_max_ms,omitempty"`
 
 	// For HTTP/3 request runs.
 	Requests    int     `json:"requests,omitempty"`
@@ -126,6 +132,7 @@ func RunHandshakes(ctx context.Context, c Client, addr string, n, parallel int) 
 		next     int
 		wg       sync.WaitGroup
 	)
+	lat := make([]time.Duration, n)
 	start := time.Now()
 	for range parallel {
 		wg.Add(1)
@@ -137,9 +144,12 @@ func RunHandshakes(ctx context.Context, c Client, addr string, n, parallel int) 
 					mu.Unlock()
 					return
 				}
+				i := next
 				next++
 				mu.Unlock()
+				t0 := time.Now()
 				conn, err := c.Dial(ctx, addr)
+				lat[i] = time.Since(t0)
 				if err != nil {
 					mu.Lock()
 					if firstErr == nil {
@@ -157,7 +167,14 @@ func RunHandshakes(ctx context.Context, c Client, addr string, n, parallel int) 
 	if firstErr != nil {
 		return Result{}, firstErr
 	}
-	return Result{Seconds: secs, Handshakes: n, HandshakesSec: float64(n) / secs}, nil
+	slices.Sort(lat)
+	ms := func(q float64) float64 {
+		return float64(lat[min(n-1, int(q*float64(n)))]) / 1e6
+	}
+	return Result{
+		Seconds: secs, Handshakes: n, HandshakesSec: float64(n) / secs,
+		HandshakeP50: ms(0.5), HandshakeP99: ms(0.99), HandshakeMax: ms(1),
+	}, nil
 }
 
 // OpenIdle opens n sessions, parallel handshakes at a time, and returns

@@ -113,10 +113,18 @@ func (c *Conn) CloseWithTransportError(code wire.ErrorCode, reason string, now t
 }
 
 // stopTLS ends crypto/tls's handshake, and the goroutine it runs, when the
-// connection ends.
+// connection ends. The CRYPTO buffers go back to the pool too: a closing
+// or draining connection sends nothing but CONNECTION_CLOSE (RFC 9000,
+// Section 10.2), and one that closes during or just after its handshake
+// (a server's session ticket unacknowledged, a client's Handshake level
+// not yet discarded) would otherwise leave them to the garbage collector.
 func (c *Conn) stopTLS() {
 	if c.tls != nil {
 		c.tls.Close()
+	}
+	for i := range c.spaces {
+		c.spaces[i].cryptoSend.Release()
+		c.spaces[i].cryptoRecv.Release()
 	}
 }
 

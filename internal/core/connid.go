@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
+	"hash"
 	"time"
 
 	"github.com/quince-go/quic/internal/core/wire"
@@ -36,6 +37,10 @@ type connIDState struct {
 	local    []localConnID
 	nextSeq  uint64
 	resetKey [32]byte
+	// resetMAC is HMAC-SHA256 keyed with resetKey, made on first use and
+	// reused for every connection ID; resetSum holds its output.
+	resetMAC hash.Hash
+	resetSum [sha256.Size]byte
 
 	peer          []peerConnID // ordered by seq; peer[0] is in use
 	peerInitial   []byte       // the source connection ID of the peer's first packet
@@ -67,10 +72,14 @@ func (s *connIDState) init(c *Conn, local, peer []byte) {
 // tokenFor derives the stateless reset token of a connection ID
 // (RFC 9000, Section 10.3.2).
 func (s *connIDState) tokenFor(id []byte) [16]byte {
-	m := hmac.New(sha256.New, s.resetKey[:])
+	if s.resetMAC == nil {
+		s.resetMAC = hmac.New(sha256.New, s.resetKey[:])
+	}
+	m := s.resetMAC
+	m.Reset()
 	m.Write(id)
 	var t [16]byte
-	copy(t[:], m.Sum(nil))
+	copy(t[:], m.Sum(s.resetSum[:0]))
 	return t
 }
 

@@ -122,16 +122,41 @@ func (c *Conn) handleCrypto(s *space, f *wire.CryptoFrame, now time.Time) error 
 	}
 	for {
 		data := s.cryptoRecv.Next()
-		if len(data) == 0 {
-			break
+		n := wholeMessages(data)
+		if n == 0 {
+			if len(data) == s.cryptoRecv.Readable() {
+				break // no more yet; the rest of the message is to come
+			}
+			// A message crosses the buffer's chunk boundary: hand
+			// over what this chunk holds.
+			n = len(data)
 		}
-		if err := c.tls.HandleData(s.id.tlsLevel(), data); err != nil {
+		if err := c.tls.HandleData(s.id.tlsLevel(), data[:n]); err != nil {
 			return tlsError(err)
 		}
-		s.cryptoRecv.Consume(len(data))
+		s.cryptoRecv.Consume(n)
 	}
 	s.cryptoRecv.Shrink() // as for the send side, see onPacketAcked
 	return c.handleTLSEvents(now)
+}
+
+// wholeMessages returns the length of the TLS handshake messages that data
+// begins with and holds whole: each is a type byte and a 24-bit length
+// followed by that many bytes (RFC 8446, Section 4). handleCrypto passes
+// TLS whole messages only: crypto/tls runs the handshake on a goroutine of
+// its own, and every HandleData is a round trip to it, which a part of a
+// message (a ClientHello or ServerHello with a post-quantum key share
+// spans two packets) wastes.
+func wholeMessages(data []byte) int {
+	n := 0
+	for len(data)-n >= 4 {
+		end := n + 4 + (int(data[n+1])<<16 | int(data[n+2])<<8 | int(data[n+3]))
+		if end > len(data) {
+			break
+		}
+		n = end
+	}
+	return n
 }
 
 // tlsError turns a crypto/tls error into a CRYPTO_ERROR carrying its alert

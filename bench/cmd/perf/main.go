@@ -192,7 +192,8 @@ func client(args []string) {
 		return
 	}
 	if res.Handshakes > 0 {
-		fmt.Printf("%s: %d handshakes in %.3fs: %.1f handshakes/s\n", res.Stack, res.Handshakes, res.Seconds, res.HandshakesSec)
+		fmt.Printf("%s: %d handshakes in %.3fs: %.1f handshakes/s (latency ms: p50 %.3f, p99 %.3f, max %.3f)\n",
+			res.Stack, res.Handshakes, res.Seconds, res.HandshakesSec, res.HandshakeP50, res.HandshakeP99, res.HandshakeMax)
 		return
 	}
 	fmt.Printf("%s: %d bytes in %.3fs: %.1f Mbit/s\n", res.Stack, res.Bytes, res.Seconds, res.Mbps)

@@ -1,6 +1,7 @@
 package protect
 
 import (
+	"crypto/tls"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -58,5 +59,31 @@ func TestZeroAllocs(t *testing.T) {
 				t.Errorf("payload mismatch (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestKeyDerivationAllocs bounds the allocations of deriving keys, which
+// every handshake does eight times (Initial, Handshake and 1-RTT, each
+// direction) besides a key update's Next: one hash state keyed per secret
+// serves all its labels (see expander). crypto/hkdf.Expand, keying a
+// crypto/hmac HMAC per label, took 38, 102 and 34.
+func TestKeyDerivationAllocs(t *testing.T) {
+	if testing.CoverMode() != "" || raceEnabled {
+		t.Skip("coverage instrumentation and the race detector allocate")
+	}
+	secret := make([]byte, 32)
+	k := mustNewKeys(t, tls.TLS_AES_128_GCM_SHA256, wire.Version1, secret)
+	for _, c := range []struct {
+		name string
+		max  float64
+		fn   func()
+	}{
+		{"NewKeys", 9, func() { NewKeys(tls.TLS_AES_128_GCM_SHA256, wire.Version1, secret) }},
+		{"InitialKeys", 24, func() { InitialKeys(wire.Version1, secret[:8]) }},
+		{"Next", 10, func() { k.Next() }},
+	} {
+		if n := testing.AllocsPerRun(100, c.fn); n > c.max {
+			t.Errorf("%s: %v allocations, want at most %v", c.name, n, c.max)
+		}
 	}
 }

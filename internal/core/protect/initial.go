@@ -1,7 +1,6 @@
 package protect
 
 import (
-	"crypto/hkdf"
 	"crypto/sha256"
 	"crypto/tls"
 
@@ -29,14 +28,16 @@ func initialSecrets(version uint32, dstConnID []byte) (client, server []byte) {
 	if version == wire.Version2 {
 		salt = initialSaltV2
 	}
-	prk, err := hkdf.Extract(sha256.New, dstConnID, salt)
-	if err != nil {
-		panic("protect: HKDF-Extract: " + err.Error())
-	}
+	// HKDF-Extract (RFC 5869, Section 2.2): PRK = HMAC-Hash(salt, IKM).
+	// The expander keyed with the salt computes it.
+	var prk [sha256.Size]byte
+	copy(prk[:], newExpander(sha256.New, salt).mac(dstConnID))
 	// The labels "client in" and "server in" are the same in version 2.
-	client = hkdfExpandLabel(sha256.New, prk, "client in", sha256.Size)
-	server = hkdfExpandLabel(sha256.New, prk, "server in", sha256.Size)
-	return client, server
+	e := newExpander(sha256.New, prk[:])
+	both := make([]byte, 0, 2*sha256.Size)
+	both = e.appendLabel(both, "client in", sha256.Size)
+	both = e.appendLabel(both, "server in", sha256.Size)
+	return both[:sha256.Size:sha256.Size], both[sha256.Size:]
 }
 
 // InitialKeys returns the keys that protect Initial packets sent by the

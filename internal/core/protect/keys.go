@@ -30,7 +30,7 @@ func NewKeys(suite uint16, version uint32, secret []byte) (*Keys, error) {
 	if err != nil {
 		return nil, err
 	}
-	if n := s.hash().Size(); len(secret) != n {
+	if n := s.hashLen; len(secret) != n {
 		return nil, fmt.Errorf("protect: secret is %d bytes, cipher suite 0x%04x needs %d", len(secret), suite, n)
 	}
 	m := deriveMaterial(s, version, secret)
@@ -53,11 +53,19 @@ type material struct {
 // key (RFC 9001, Section 5.1). The returned secret is a copy of secret.
 func deriveMaterial(s *suite, version uint32, secret []byte) material {
 	l := labelsFor(version)
+	e := newExpander(s.hash, secret)
+	// One allocation holds all four.
+	buf := make([]byte, 0, len(secret)+2*s.keyLen+ivLen)
+	buf = append(buf, secret...)
+	buf = e.appendLabel(buf, l.key, s.keyLen)
+	buf = e.appendLabel(buf, l.iv, ivLen)
+	buf = e.appendLabel(buf, l.hp, s.keyLen)
+	n := len(secret)
 	return material{
-		secret: append([]byte(nil), secret...),
-		key:    hkdfExpandLabel(s.hash, secret, l.key, s.keyLen),
-		iv:     hkdfExpandLabel(s.hash, secret, l.iv, ivLen),
-		hp:     hkdfExpandLabel(s.hash, secret, l.hp, s.keyLen),
+		secret: buf[:n:n],
+		key:    buf[n : n+s.keyLen : n+s.keyLen],
+		iv:     buf[n+s.keyLen : n+s.keyLen+ivLen : n+s.keyLen+ivLen],
+		hp:     buf[n+s.keyLen+ivLen:],
 	}
 }
 
@@ -76,9 +84,10 @@ func nextSecret(s *suite, version uint32, secret []byte) []byte {
 func (k *Keys) Next() *Keys {
 	secret := nextSecret(k.s, k.version, k.secret)
 	l := labelsFor(k.version)
-	p, err := newPacketKey(k.s,
-		hkdfExpandLabel(k.s.hash, secret, l.key, k.s.keyLen),
-		hkdfExpandLabel(k.s.hash, secret, l.iv, ivLen))
+	e := newExpander(k.s.hash, secret)
+	var buf [32 + ivLen]byte // the longest key, then the IV
+	key := e.appendLabel(buf[:0], l.key, k.s.keyLen)
+	p, err := newPacketKey(k.s, key, e.appendLabel(key[len(key):], l.iv, ivLen))
 	if err != nil {
 		// The key length is the suite's own, so the AEAD accepts it.
 		panic("protect: " + err.Error())

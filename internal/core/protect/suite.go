@@ -34,6 +34,7 @@ const (
 type suite struct {
 	id      uint16
 	hash    func() hash.Hash
+	hashLen int // the hash's output size, the length of its secrets
 	keyLen  int // AEAD key length, also the header protection key length
 	chacha  bool
 	newAEAD func(key []byte) (cipher.AEAD, error)
@@ -50,9 +51,9 @@ func newGCM(key []byte) (cipher.AEAD, error) {
 // RFC 9001, Section 5.3: every TLS 1.3 suite except TLS_AES_128_CCM_8_SHA256
 // may be used; this package implements the three that crypto/tls offers.
 var suites = [...]suite{
-	{tls.TLS_AES_128_GCM_SHA256, sha256.New, 16, false, newGCM},
-	{tls.TLS_AES_256_GCM_SHA384, sha512.New384, 32, false, newGCM},
-	{tls.TLS_CHACHA20_POLY1305_SHA256, sha256.New, chacha20poly1305.KeySize, true, chacha20poly1305.New},
+	{tls.TLS_AES_128_GCM_SHA256, sha256.New, sha256.Size, 16, false, newGCM},
+	{tls.TLS_AES_256_GCM_SHA384, sha512.New384, sha512.Size384, 32, false, newGCM},
+	{tls.TLS_CHACHA20_POLY1305_SHA256, sha256.New, sha256.Size, chacha20poly1305.KeySize, true, chacha20poly1305.New},
 }
 
 // suiteFor returns the description of the cipher suite id.
