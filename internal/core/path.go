@@ -34,6 +34,7 @@ type pathState struct {
 	deadline      time.Time      // validation is abandoned then
 	resetCC       bool           // validation resets congestion state (Section 9.4)
 	lastValid     netip.AddrPort // the last validated peer address
+	migratedBy    int64          // the packet number that moved a server to c.peerAddr
 	padOwed       bool           // the datagram being built must be expanded (Section 8.2.1)
 	challengeIn   bool           // the datagram being built has a PATH_CHALLENGE
 	expanded      bool           // a challenge of this validation went in a 1,200-byte datagram
@@ -159,6 +160,7 @@ func (c *Conn) migrateTo(addr netip.AddrPort, now time.Time) {
 	}
 	c.peerAddr = addr
 	p.migrations++
+	p.migratedBy = c.spaces[spaceApp].largestRecv
 	c.events.push(Event{Kind: EventPathChanged, Addr: addr})
 	if p.lastValid.IsValid() && sameAddr(addr, p.lastValid) {
 		// Back to the last validated path, after a spurious migration:
@@ -189,6 +191,24 @@ func (c *Conn) migrateTo(addr netip.AddrPort, now time.Time) {
 	// Section 9.4: congestion state starts afresh once the address is
 	// confirmed, unless only the port changed.
 	c.startValidation(now, addr.Addr().Unmap() != old.Addr().Unmap())
+}
+
+// onDuplicate looks at a 1-RTT packet from addr dropped as a duplicate.
+// An attacker that forwards copies of the client's packets faster than the
+// network makes the server migrate to the attacker's address, and the
+// genuine packet then arrives as a duplicate (RFC 9000, Section 9.3.3,
+// which suggests looking for duplicated packets). When the packet that
+// moved the server to an address not yet validated arrives again from the
+// last validated address, the server goes back there at once, rather than
+// send to the attacker until validation fails.
+func (c *Conn) onDuplicate(addr netip.AddrPort, pn int64, now time.Time) {
+	p := &c.path
+	if c.isClient || c.addressValidated || !p.validating || pn != p.migratedBy ||
+		!p.lastValid.IsValid() || !sameAddr(addr, p.lastValid) {
+		return
+	}
+	c.migrateTo(addr, now)
+	p.off = offPath{} // the challenge to the previous path is moot now
 }
 
 // startValidation starts validating the path to c.peerAddr

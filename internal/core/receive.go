@@ -235,6 +235,7 @@ func (c *Conn) receive1RTT(pkt, datagram []byte, from netip.AddrPort, now time.T
 	hdrLen := pnOffset + pnLen
 	pn := wire.DecodePacketNumber(s.largestRecv, wire.ReadTruncatedPacketNumber(pkt[pnOffset:], pnLen), pnLen)
 	if s.isDuplicate(pn) {
+		c.onDuplicate(from, pn, now)
 		c.stats.PacketsDropped++
 		if c.cfg.Tracer != nil {
 			c.tracePacketDropped(wire.Packet1RTT, pkt, DropDuplicate, now)
