@@ -26,7 +26,15 @@ type pmtuState struct {
 	attempts int  // probes lost at that size
 	inFlight bool // a probe awaits its acknowledgement or loss
 	done     bool // the search is over
+	// notBefore is when the search may start: three smoothed RTTs after
+	// the connection first could probe, so that a short connection (a
+	// handshake and one request) sends no probe it has no use for, and
+	// the server's HANDSHAKE_DONE does not wait behind one.
+	notBefore time.Time
 }
+
+// pmtuStartDelay is how many smoothed RTTs the search waits (notBefore).
+const pmtuStartDelay = 3
 
 // pmtuTarget is the largest size the search may reach: the local limit and
 // the peer's max_udp_payload_size.
@@ -42,6 +50,12 @@ func (c *Conn) pmtuTarget() int {
 func (c *Conn) pmtuProbeSize(bufLen int) int {
 	p := &c.pmtu
 	if p.done || p.inFlight || !c.handshakeConfirmed || c.keys1RTT.write == nil {
+		return 0
+	}
+	if p.notBefore.IsZero() {
+		p.notBefore = c.clock.Add(pmtuStartDelay * c.rtt.Smoothed)
+	}
+	if c.clock.Before(p.notBefore) {
 		return 0
 	}
 	target := c.pmtuTarget()

@@ -50,3 +50,32 @@ func TestPMTUDiscovery(t *testing.T) {
 		})
 	}
 }
+
+// TestPMTUDWaits checks that the search waits a few round trips after the
+// handshake: a handshake and a 1 KB exchange send no probe, which such a
+// short connection has no use for.
+func TestPMTUDWaits(t *testing.T) {
+	p := newTestPair(t, 3, linkConfig{delay: 10 * time.Millisecond}, nil, nil)
+	largest := 0
+	p.onDatagram = func(_ bool, d []byte) bool {
+		largest = max(largest, len(d))
+		return true
+	}
+	p.handshake()
+	tr := newTransfer(p, []int{1024}, 1)
+	if !p.run(time.Minute, tr.done) {
+		t.Fatalf("transfer did not finish: %v %v", p.client.Err(), p.serverErr())
+	}
+	tr.check(t)
+	if largest > minDatagramSize {
+		t.Errorf("a %d-byte datagram during a short exchange; want no PMTU probe yet", largest)
+	}
+	// Traffic later on does probe.
+	tr = newTransfer(p, []int{1 << 20}, 1)
+	if !p.run(time.Minute, tr.done) {
+		t.Fatalf("second transfer did not finish: %v %v", p.client.Err(), p.serverErr())
+	}
+	if got := p.server.Stats().MaxDatagramSize; got != 1452 {
+		t.Errorf("datagram size %d after a 1 MB transfer; want 1452", got)
+	}
+}
