@@ -84,8 +84,15 @@ type frameReader struct {
 	dataLeft uint64
 }
 
+// frameReaderBuffer is the size of a frameReader's buffer. It holds frame
+// headers and small reads; HEADERS payloads are read into a slice of their
+// own and reads of DATA into the caller's buffer bypass it when they are at
+// least as large, so a small buffer costs little, and every request stream
+// has one.
+const frameReaderBuffer = 1024
+
 func newFrameReader(r io.Reader, maxHeaders uint64) *frameReader {
-	return &frameReader{r: bufio.NewReaderSize(r, 4096), maxHeaders: maxHeaders}
+	return &frameReader{r: bufio.NewReaderSize(r, frameReaderBuffer), maxHeaders: maxHeaders}
 }
 
 // errTruncated marks a stream that ended inside a frame or a varint.
