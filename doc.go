@@ -18,4 +18,11 @@
 // Underneath, each Session is one goroutine that owns a sans-I/O connection
 // (internal/core): datagrams and the time go in, datagrams and deadlines come
 // out. internal/mux shares one UDP socket among many sessions.
+//
+// To read a session in Wireshark, set tls.Config.KeyLogWriter (the examples
+// honour SSLKEYLOGFILE). On Linux, quince sends runs of datagrams with UDP
+// segmentation offload, which a capture on loopback records as one datagram
+// that Wireshark cannot dissect: set the environment variable
+// QUINCE_DISABLE_GSO=1 in the process that sends, before it listens or
+// dials, to send each datagram alone while capturing.
 package quic

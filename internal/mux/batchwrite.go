@@ -141,6 +141,13 @@ func (b *Batch) fail(err error) {
 	}
 }
 
+// disableGSOEnv names the environment variable that, set to anything, keeps
+// new muxes from sending with UDP GSO. A packet capture on loopback
+// (tcpdump, Wireshark, tshark -i lo) sees a GSO send as one UDP datagram
+// holding several QUIC datagrams, which the dissectors misread; without GSO
+// each datagram is captured alone. It costs throughput.
+const disableGSOEnv = "QUINCE_DISABLE_GSO"
+
 // Test knobs: they make NewBatch choose a slower path where the faster
 // one is available.
 var (

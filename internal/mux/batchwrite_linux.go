@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"net"
 	"net/netip"
+	"os"
 	"sync"
 	"syscall"
 	"unsafe"
@@ -61,7 +62,7 @@ func (w *batchWriter) init(conn *net.UDPConn) {
 	}
 	w.rc = rc
 	w.family = uint16(family)
-	w.gso = gsoErr == nil && !disableGSO
+	w.gso = gsoErr == nil && !disableGSO && os.Getenv(disableGSOEnv) == ""
 }
 
 // path names how w sends: "gso", "sendmmsg" or "single".
