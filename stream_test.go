@@ -209,6 +209,51 @@ func TestStreamClose(t *testing.T) {
 	}
 }
 
+// TestWriteClose checks that WriteClose writes, then closes for writing
+// only: the peer reads the data and the FIN and can still answer, and a
+// later Write fails; a large p goes whole before the FIN.
+func TestWriteClose(t *testing.T) {
+	l := listen(t, nil)
+	c, s := pair(t, l, nil)
+	for _, size := range []int{7, 3 << 20} {
+		st, err := c.OpenStream(testCtx(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := bytes.Repeat([]byte("q"), size)
+		// A large p waits for the peer to read: write from another
+		// goroutine.
+		wrote := make(chan error, 1)
+		go func() {
+			n, err := st.WriteClose(req)
+			if err == nil && n != size {
+				err = fmt.Errorf("wrote %d bytes", n)
+			}
+			wrote <- err
+		}()
+		sst, err := s.AcceptStream(testCtx(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(sst)
+		if err != nil || !bytes.Equal(got, req) {
+			t.Fatalf("peer read %d bytes, %v; want %d and the FIN", len(got), err, size)
+		}
+		if err := <-wrote; err != nil {
+			t.Fatalf("WriteClose of %d bytes: %v", size, err)
+		}
+		if _, err := st.Write([]byte("x")); !errors.Is(err, net.ErrClosed) {
+			t.Errorf("Write after WriteClose = %v; want net.ErrClosed", err)
+		}
+		if _, err := sst.WriteClose([]byte("answer")); err != nil {
+			t.Fatalf("answer: %v", err)
+		}
+		if got, err := io.ReadAll(st); err != nil || string(got) != "answer" {
+			t.Errorf("answer read = %q, %v", got, err)
+		}
+	}
+}
+
 func TestCancelRead(t *testing.T) {
 	l := listen(t, nil)
 	c, s := pair(t, l, nil)
