@@ -48,7 +48,7 @@ func (r *results) markdown() string {
 		fmt.Fprintf(&b, "- HTTP/3 GETs per second: %d GETs of %s, one at a time or 32 at a time on the client's one session, after one untimed GET that opens the session; the response body is read to its end.\n", o.h3Requests, perf.FormatBytes(o.h3Size))
 		fmt.Fprintf(&b, "- HTTP/3 one GET: a fresh client's one GET of %s, handshake included, as in the perf figures; CPU as there.\n", perf.FormatBytes(o.h3Bulk))
 	}
-	fmt.Fprintf(&b, "- Allocations: `go test -bench . -benchtime %dx` in bench/ (BenchmarkSend, BenchmarkReceive): one stream carrying %d x 1,200 bytes to or from a perf server of the same stack in a child process, so only the measured side is counted; per 1,200 bytes of stream data, since quince does not count its packets.\n", o.benchN, o.benchN)
+	fmt.Fprintf(&b, "- Allocations: `go test -bench 'Send|Receive' -benchtime %dx` in bench/ (BenchmarkSend, BenchmarkReceive): one stream carrying %d x 1,200 bytes to or from a perf server of the same stack in a child process, so only the measured side is counted; per 1,200 bytes of stream data, since quince does not count its packets.\n", o.benchN, o.benchN)
 	for _, n := range r.Notes {
 		fmt.Fprintf(&b, "- %s\n", n)
 	}
