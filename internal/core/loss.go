@@ -157,7 +157,8 @@ func (c *Conn) onPacketAcked(s *space, p *sentPacket, appLimited bool, now time.
 		case sentHandshakeDone:
 			c.handshakeDoneToAck = false
 		case sentNewToken:
-			c.newToken = nil
+			// Acknowledged: a copy that a probe queued again is moot.
+			c.newToken, c.newTokenOwed = nil, false
 		default:
 			c.streams.onFrameAcked(f)
 			c.connIDs.onFrameAcked(f)

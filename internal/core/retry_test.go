@@ -260,3 +260,41 @@ func TestAppendRetry(t *testing.T) {
 		}
 	}
 }
+
+// TestNewTokenProbedThenAcked: a PTO probe queues the frames of a packet in
+// flight again, NEW_TOKEN included; when that packet's ACK then arrives
+// first, the token is gone and nothing may send a NEW_TOKEN frame without
+// one (RFC 9000, Section 19.7: an empty token is a FRAME_ENCODING_ERROR at
+// the client). Seen under load in TestHundredSessions.
+func TestNewTokenProbedThenAcked(t *testing.T) {
+	p := newTestPair(t, 1, linkConfig{delay: 10 * time.Millisecond}, nil, &Config{TokenKey: testTokenKey})
+	p.handshake()
+	s := p.server
+	app := &s.spaces[spaceApp]
+	var withToken *sentPacket
+	p.run(time.Second, func() bool {
+		for _, sp := range app.sent.packets {
+			for _, f := range sp.frames {
+				if f.kind == sentNewToken {
+					withToken = sp
+				}
+			}
+		}
+		return withToken != nil
+	})
+	if withToken == nil {
+		t.Fatal("no packet in flight with NEW_TOKEN")
+	}
+	s.onFramesLost(app, withToken) // what queueProbe does
+	s.onPacketAcked(app, withToken, false, p.now)
+	// Whatever the server sends next, the client must be able to take.
+	tr := newTransfer(p, []int{64 << 10}, 1)
+	if !p.run(time.Minute, tr.done) {
+		t.Fatalf("transfer did not finish: %v %v", p.client.Err(), p.serverErr())
+	}
+	tr.check(t)
+	checkOpen(t, p)
+	if s.newToken != nil || s.newTokenOwed {
+		t.Errorf("server still holds a token (%d bytes) or owes one (%v)", len(s.newToken), s.newTokenOwed)
+	}
+}

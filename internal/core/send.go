@@ -446,7 +446,7 @@ func (c *Conn) appendControlFrames(w *frameWriter) {
 			c.handshakeDoneSent = true
 		}
 	}
-	if c.newTokenOwed {
+	if c.newTokenOwed && len(c.newToken) > 0 {
 		if w.add(stash(&c.out.newToken, wire.NewTokenFrame{Token: c.newToken}), sentFrame{kind: sentNewToken}) {
 			c.newTokenOwed = false
 		}
