@@ -16,8 +16,11 @@ import (
 // its own mux. Its server sessions offer that address with a connection ID
 // in preferred_address, register every connection ID they issue on both
 // muxes, and receive each mux's datagrams in their own inbox, so that they
-// know where each one arrived. A session sends from the socket where the
-// latest datagram that the core processed arrived. A client keeps its
+// know where each one arrived, which they tell the core (ReceiveAt). A
+// session sends its datagrams from the socket the core says: the original
+// one until the client has moved to the preferred address and the core has
+// validated the path from there (RFC 9000, Section 9.6.2), except probing
+// datagrams for the other socket's path. A client keeps its
 // local socket and moves its peer address to the preferred one once the
 // core has validated it (core.Conn.MigrateToPreferredAddress).
 
@@ -91,12 +94,15 @@ func (s *Session) outMux() *mux.Mux {
 	return s.mux
 }
 
-// arrivedOn records that a datagram the core processed arrived on the
-// preferred-address socket (onPref) or the main one: replies go from there.
-// RFC 9000, Section 8.2.2 wants a PATH_RESPONSE sent on the path of its
-// PATH_CHALLENGE, and Section 9.6.2 has the server send from its preferred
-// address once the client does. Loop goroutine.
-func (s *Session) arrivedOn(onPref bool) {
+// followAlternate makes the session send from the socket the core sends its
+// non-probing packets from: the preferred address once the client has moved
+// there and the core has validated the path from it (RFC 9000, Section
+// 9.6.2), the original one before. Loop goroutine.
+func (s *Session) followAlternate() {
+	if s.pref == nil {
+		return
+	}
+	onPref := s.conn.UsingAlternate()
 	if s.onPref == onPref {
 		return
 	}
@@ -107,6 +113,17 @@ func (s *Session) arrivedOn(onPref bool) {
 	} else {
 		s.logPath("quic: sending from the original address", s.peerAddr)
 	}
+}
+
+// sendFromOther sends one datagram from the socket the session does not send
+// from now: a PATH_RESPONSE or PATH_CHALLENGE for the path through it
+// (RFC 9000, Sections 8.2 and 9.6.2). Loop goroutine.
+func (s *Session) sendFromOther(b []byte, to netip.AddrPort) {
+	other := s.pref
+	if s.onPref {
+		other = s.mux
+	}
+	other.WriteTo(b, to) // a lost probe is probed again
 }
 
 // maxPreferredProbes is how many times a client probes the server's

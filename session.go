@@ -307,17 +307,7 @@ func (s *Session) drainReady() {
 func (s *Session) receive(d *mux.Datagram, inbox chan *mux.Datagram, onPref bool) {
 	for i := 0; ; i++ {
 		now := time.Now()
-		if onPref != s.onPref {
-			// Another socket than the one the session sends from: switch
-			// if the core takes the datagram (not garbage, not spoofed).
-			before := s.conn.Stats().PacketsReceived
-			s.conn.Receive(d.Data, d.From, now)
-			if s.conn.Stats().PacketsReceived != before {
-				s.arrivedOn(onPref)
-			}
-		} else {
-			s.conn.Receive(d.Data, d.From, now)
-		}
+		s.conn.ReceiveAt(d.Data, d.From, onPref, now)
 		d.Release()
 		s.lastRecv = now
 		if i == maxBatch {
@@ -340,14 +330,21 @@ func (s *Session) flush() {
 		s.wantPref = false
 		s.moveToPreferred(now)
 	}
+	s.followAlternate()
 	if out := s.outMux(); s.sendBatch.Mux() != out {
 		s.sendBatch = out.NewBatch() // the session moved to another socket
 	}
 	b := s.sendBatch
 	for {
-		n, to := s.conn.Send(b.Next(), now)
+		buf := b.Next()
+		n, to := s.conn.Send(buf, now)
 		if n == 0 {
 			break
+		}
+		if s.pref != nil && s.conn.SentFromAlternate() != s.onPref {
+			// A probing datagram that leaves from the other socket.
+			s.sendFromOther(buf[:n], to)
+			continue
 		}
 		b.Commit(n, to)
 	}

@@ -77,6 +77,8 @@ type datagram struct {
 	toServer bool
 	data     []byte
 	seq      int // tie-breaker for equal arrival times
+	// server is the server's address it goes to or comes from.
+	server netip.AddrPort
 	// addr is the client's address: the source of a datagram to the
 	// server, the destination of one to the client.
 	addr netip.AddrPort
@@ -100,12 +102,16 @@ type testPair struct {
 	// rebindTo, if set, becomes clientAt when the client next sends: a NAT
 	// makes a new mapping for an outgoing datagram after losing the old.
 	rebindTo netip.AddrPort
-	// serverAt is the server address the client last sent to; the
-	// server's datagrams come from it (a server with a preferred address
-	// answers from the address it was reached at).
+	// serverAt is the server address the client last sent to. The
+	// server's datagrams come from serverAddr, or from its preferred
+	// address when the server says so (SentFromAlternate), and those to
+	// its preferred address arrive there (ReceiveAt).
 	serverAt netip.AddrPort
 	seq      int
 	buf      []byte
+	// server_ is the server address of the datagram being transmitted,
+	// when flush knows it.
+	server_ netip.AddrPort
 
 	// Counters seen by the link.
 	sentToServer, sentToClient int // bytes
@@ -180,12 +186,18 @@ func (p *testPair) flush() {
 				p.clientAt, p.rebindTo = p.rebindTo, netip.AddrPort{}
 			}
 			addr := p.clientAt
+			p.server_ = serverAddr
 			if side == p.server {
 				addr = to
+				if p.server.SentFromAlternate() {
+					p.server_ = p.preferredAddr()
+				}
 			} else if to.IsValid() {
 				p.serverAt = to
+				p.server_ = to
 			}
 			p.transmitAddr(side == p.client, append([]byte(nil), p.buf[:n]...), addr)
+			p.server_ = netip.AddrPort{}
 		}
 	}
 }
@@ -233,7 +245,14 @@ func (p *testPair) transmitAddr(toServer bool, d []byte, addr netip.AddrPort) {
 			at = at.Add(time.Duration(p.rng.Int64N(int64(p.link.jitter))))
 		}
 		p.seq++
-		heap.Push(&p.inflight, datagram{at: at, toServer: toServer, data: data, seq: p.seq, addr: addr})
+		server := p.server_
+		if !server.IsValid() {
+			server = serverAddr
+			if toServer {
+				server = p.serverAt
+			}
+		}
+		heap.Push(&p.inflight, datagram{at: at, toServer: toServer, data: data, seq: p.seq, addr: addr, server: server})
 	}
 }
 
@@ -268,13 +287,13 @@ func (p *testPair) deliver() bool {
 				}
 				continue
 			}
-			p.server.Receive(d.data, d.addr, p.now)
+			p.server.ReceiveAt(d.data, d.addr, d.server != serverAddr && d.server == p.preferredAddr(), p.now)
 		} else {
 			if d.addr != p.clientAt {
 				p.dropped++ // no one is at the old address
 				continue
 			}
-			p.client.Receive(d.data, p.serverAt, p.now)
+			p.client.Receive(d.data, d.server, p.now)
 		}
 	}
 	return delivered
@@ -410,4 +429,13 @@ func (p *testPair) injectForged(late bool, forge func(first wire.LongHeader) []b
 		return true
 	}
 	return func() bool { return done }
+}
+
+// preferredAddr is the server's preferred address of the client's family,
+// if its configuration has one.
+func (p *testPair) preferredAddr() netip.AddrPort {
+	if p.serverConfig.PreferredIPv4.IsValid() {
+		return p.serverConfig.PreferredIPv4
+	}
+	return p.serverConfig.PreferredIPv6
 }

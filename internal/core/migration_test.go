@@ -480,6 +480,26 @@ func TestPreferredAddress(t *testing.T) {
 		t.Fatalf("preferred_address connection ID is not the server's")
 	}
 	pathEvents(p.client)
+	// RFC 9000, Section 9.6.2: the server sends from its preferred
+	// address only probing datagrams (its PATH_RESPONSE, its own
+	// PATH_CHALLENGE) until the client has moved and the path from there
+	// is validated; after that, nothing from the original address.
+	var probesFromPreferred, fromPreferred, fromOriginalAfter int
+	p.onDatagram = func(toServer bool, d []byte) bool {
+		switch {
+		case toServer:
+		case p.server_ == preferred && !p.server.UsingAlternate():
+			probesFromPreferred++
+			if len(d) != minDatagramSize {
+				t.Errorf("a %d-byte datagram from the preferred address before the move; want only 1,200-byte probes", len(d))
+			}
+		case p.server_ == preferred:
+			fromPreferred++
+		case p.server.UsingAlternate():
+			fromOriginalAfter++
+		}
+		return true
+	}
 	if err := p.client.MigrateToPreferredAddress(p.now); err != nil {
 		t.Fatalf("MigrateToPreferredAddress: %v", err)
 	}
@@ -489,6 +509,13 @@ func TestPreferredAddress(t *testing.T) {
 	}
 	d.check(t)
 	checkOpen(t, p)
+	if !p.server.UsingAlternate() || probesFromPreferred < 2 || fromPreferred == 0 || fromOriginalAfter != 0 {
+		t.Errorf("server using its preferred address %v; %d probing datagrams from there before, %d datagrams after, %d from the original address after; want true, at least 2, some, 0",
+			p.server.UsingAlternate(), probesFromPreferred, fromPreferred, fromOriginalAfter)
+	}
+	if got := p.client.Stats().PacketsDropped; got != 0 {
+		t.Errorf("client dropped %d packets; want none (those from the server's original address during the move included)", got)
+	}
 	if got := p.client.PeerAddr(); got != preferred {
 		t.Errorf("client sends to %v; want %v", got, preferred)
 	}

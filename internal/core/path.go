@@ -44,18 +44,29 @@ type pathState struct {
 	off offPath
 
 	// preferred: a client is validating the server's preferred address
-	// (RFC 9000, Section 9.6) through off.
-	preferred bool
+	// (RFC 9000, Section 9.6) through off. formerServer: the address the
+	// client moved away from to the preferred one.
+	preferred    bool
+	formerServer netip.AddrPort
 
 	// ccFloor is the first application packet number sent on the current
 	// congestion state: older packets count for neither congestion control
 	// nor RTT (RFC 9000, Section 9.4).
 	ccFloor int64
 
-	// What Receive learned of the packet being processed.
+	// What Receive learned of the packet being processed; rxAlt: it
+	// arrived at the server's alternate (preferred) local address.
 	rxFrom       netip.AddrPort
 	rxLen        int
 	rxNonProbing bool
+	rxAlt        bool
+
+	// A server with a preferred address (RFC 9000, Section 9.6.2): sendAlt
+	// says its non-probing packets leave from there, which it does once the
+	// client sends non-probing packets there and the path from there is
+	// validated; lastSendAlt says where the datagram Send last returned
+	// leaves from.
+	sendAlt, lastSendAlt bool
 
 	// Counters for PathStats.
 	migrations     int // times the peer address changed
@@ -71,6 +82,7 @@ type pathState struct {
 // validated.
 type offPath struct {
 	addr          netip.AddrPort
+	alt           bool   // a server's: sent from its alternate local address
 	dcid          []byte // the connection ID to use; nil: the current one
 	response      [8]byte
 	responseOwed  bool
@@ -121,6 +133,12 @@ func (c *Conn) acceptFrom(addr netip.AddrPort, n int) bool {
 		o.received += n
 		return true
 	}
+	if c.isClient && c.path.formerServer.IsValid() && sameAddr(addr, c.path.formerServer) {
+		// RFC 9000, Section 9.6.2: after the move to the preferred
+		// address, the server sends from its original one until it has
+		// validated the new path.
+		return true
+	}
 	// RFC 9000, Section 9: a client discards packets from an unknown
 	// server address.
 	return !c.isClient
@@ -140,6 +158,11 @@ func isProbingFrame(t uint64) bool {
 // says it had the highest packet number so far. RFC 9000, Section 9.3: only
 // the highest-numbered non-probing packet moves the path.
 func (c *Conn) onPeerAddress(addr netip.AddrPort, largest bool, now time.Time) {
+	if !c.isClient && largest && c.path.rxNonProbing && c.handshakeConfirmed &&
+		c.onCurrentPath(addr) && c.path.rxAlt != c.path.sendAlt {
+		c.followLocalMove()
+		return
+	}
 	if c.isClient || !largest || !c.path.rxNonProbing || c.onCurrentPath(addr) || !c.handshakeConfirmed {
 		// RFC 9000, Section 9: no migration before the handshake is
 		// confirmed; servers do not migrate.
@@ -193,6 +216,30 @@ func (c *Conn) migrateTo(addr netip.AddrPort, now time.Time) {
 	c.startValidation(now, addr.Addr().Unmap() != old.Addr().Unmap())
 }
 
+// followLocalMove runs when the client's newest non-probing packet arrived
+// at the server's other local address than the one it sends from: the
+// client moved to the preferred address (or back). RFC 9000, Section 9.6.2:
+// the server keeps sending from where it does until it has validated the
+// path from the new local address, with a PATH_CHALLENGE sent from there;
+// the answer switches it (onPathResponse). The original address was
+// validated by the handshake: going back needs no new validation.
+func (c *Conn) followLocalMove() {
+	p := &c.path
+	if !p.rxAlt {
+		p.sendAlt = false
+		return
+	}
+	o := &p.off
+	if !o.alt || !sameAddr(o.addr, c.peerAddr) {
+		*o = offPath{addr: c.peerAddr, alt: true, validated: true}
+	}
+	if o.challengeOwed || o.challengeSent {
+		return // already validating
+	}
+	o.challengeOwed = true
+	rand.Read(o.challenge[:])
+}
+
 // onDuplicate looks at a 1-RTT packet from addr dropped as a duplicate.
 // An attacker that forwards copies of the client's packets faster than the
 // network makes the server migrate to the attacker's address, and the
@@ -232,8 +279,19 @@ func (c *Conn) startValidation(now time.Time, resetCC bool) {
 // answer goes back on the path the challenge came from.
 func (c *Conn) onPathChallenge(data [8]byte) {
 	from := c.path.rxFrom
-	if c.onCurrentPath(from) {
+	if c.onCurrentPath(from) && c.path.rxAlt == c.path.sendAlt {
 		c.pathResponse, c.pathResponseOwed = data, true
+		return
+	}
+	if c.onCurrentPath(from) {
+		// A server's other local address, its preferred one (RFC 9000,
+		// Section 9.6.2): the PATH_RESPONSE leaves from there, alone
+		// (Section 8.2.2); nothing else does until the client moves.
+		o := &c.path.off
+		if !o.addr.IsValid() || !sameAddr(o.addr, from) || o.alt != c.path.rxAlt {
+			*o = offPath{addr: from, alt: c.path.rxAlt, validated: true}
+		}
+		o.response, o.responseOwed = data, true
 		return
 	}
 	if !c.isClient && c.cfg.DisableActiveMigration {
@@ -265,6 +323,11 @@ func (c *Conn) onPathResponse(data [8]byte, now time.Time) {
 		o.challengeSent = false
 		if p.preferred {
 			c.switchToPreferred(now)
+		}
+		if o.alt && !c.isClient {
+			// The path from the preferred address is validated and the
+			// client sends there: so does the server now (Section 9.6.2).
+			p.sendAlt = true
 		}
 	}
 }
@@ -480,8 +543,20 @@ func (c *Conn) sendOffPath(buf []byte, now time.Time) (int, netip.AddrPort) {
 	c.stats.PacketsSent++
 	c.stats.DatagramsSent++
 	c.stats.BytesSent += uint64(len(b))
+	c.path.lastSendAlt = o.alt
 	return len(b), o.addr
 }
+
+// SentFromAlternate reports whether the datagram Send last returned must
+// leave from the server's alternate local address, its preferred address,
+// rather than the one the connection started on (see ReceiveAt). Always
+// false for a client.
+func (c *Conn) SentFromAlternate() bool { return c.path.lastSendAlt }
+
+// UsingAlternate reports whether a server sends its non-probing packets
+// from its alternate local address: the client moved there and the path
+// was validated (RFC 9000, Section 9.6.2).
+func (c *Conn) UsingAlternate() bool { return c.path.sendAlt }
 
 // Migrate tells a client connection that it now sends from a new local
 // address: the session layer moved to a new socket (RFC 9000, Section 9.2).

@@ -97,6 +97,7 @@ func (c *Conn) switchToPreferred(now time.Time) {
 	if !c.connIDs.usePeer(1) {
 		return
 	}
+	p.formerServer = c.peerAddr
 	c.peerAddr = addr
 	p.lastValid = addr
 	p.migrations++

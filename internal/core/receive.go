@@ -15,6 +15,16 @@ import (
 // Err then reports. Receive modifies datagram in place (packets are
 // decrypted where they lie) and keeps no reference to it.
 func (c *Conn) Receive(datagram []byte, from netip.AddrPort, now time.Time) {
+	c.ReceiveAt(datagram, from, false, now)
+}
+
+// ReceiveAt is Receive for a server that has a second local address, its
+// preferred address (RFC 9000, Section 9.6): alternate says the datagram
+// arrived there rather than at the address the connection started on.
+// SentFromAlternate then says where each datagram Send returns must leave
+// from.
+func (c *Conn) ReceiveAt(datagram []byte, from netip.AddrPort, alternate bool, now time.Time) {
+	c.path.rxAlt = alternate
 	if c.closing.state >= stateDraining {
 		return
 	}

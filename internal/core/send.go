@@ -28,6 +28,7 @@ type builtPacket struct {
 // buf sends nothing.
 func (c *Conn) Send(buf []byte, now time.Time) (n int, to netip.AddrPort) {
 	c.clock = now
+	c.path.lastSendAlt = c.path.sendAlt
 	if len(buf) < minDatagramSize {
 		return 0, c.peerAddr
 	}
