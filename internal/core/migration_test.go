@@ -5,6 +5,7 @@ import (
 	"container/heap"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"net/netip"
 	"testing"
 	"time"
@@ -467,6 +468,15 @@ func TestDisableActiveMigration(t *testing.T) {
 }
 
 func TestPreferredAddress(t *testing.T) {
+	// lost says which of the server's probing datagrams from the preferred
+	// address the link drops: the second is its PATH_CHALLENGE, which it
+	// must send again.
+	for _, lost := range []int{0, 2} {
+		t.Run(fmt.Sprintf("lost_probe_%d", lost), func(t *testing.T) { testPreferredAddress(t, lost) })
+	}
+}
+
+func testPreferredAddress(t *testing.T, lost int) {
 	preferred := netip.MustParseAddrPort("192.0.2.200:8443")
 	p := newTestPair(t, 61, linkConfig{delay: 10 * time.Millisecond}, nil, &Config{PreferredIPv4: preferred})
 	p.handshake()
@@ -493,6 +503,7 @@ func TestPreferredAddress(t *testing.T) {
 			if len(d) != minDatagramSize {
 				t.Errorf("a %d-byte datagram from the preferred address before the move; want only 1,200-byte probes", len(d))
 			}
+			return probesFromPreferred != lost
 		case p.server_ == preferred:
 			fromPreferred++
 		case p.server.UsingAlternate():

@@ -88,8 +88,9 @@ type offPath struct {
 	responseOwed  bool
 	challenge     [8]byte
 	challengeOwed bool
-	challengeSent bool // challenge awaits its answer
-	validated     bool // no anti-amplification limit
+	challengeSent bool      // challenge awaits its answer
+	challengeAt   time.Time // when it was sent
+	validated     bool      // no anti-amplification limit
 	received      int
 	sent          int
 }
@@ -160,7 +161,7 @@ func isProbingFrame(t uint64) bool {
 func (c *Conn) onPeerAddress(addr netip.AddrPort, largest bool, now time.Time) {
 	if !c.isClient && largest && c.path.rxNonProbing && c.handshakeConfirmed &&
 		c.onCurrentPath(addr) && c.path.rxAlt != c.path.sendAlt {
-		c.followLocalMove()
+		c.followLocalMove(now)
 		return
 	}
 	if c.isClient || !largest || !c.path.rxNonProbing || c.onCurrentPath(addr) || !c.handshakeConfirmed {
@@ -222,8 +223,10 @@ func (c *Conn) migrateTo(addr netip.AddrPort, now time.Time) {
 // the server keeps sending from where it does until it has validated the
 // path from the new local address, with a PATH_CHALLENGE sent from there;
 // the answer switches it (onPathResponse). The original address was
-// validated by the handshake: going back needs no new validation.
-func (c *Conn) followLocalMove() {
+// validated by the handshake: going back needs no new validation. A
+// challenge unanswered for a PTO is sent again with the client's next
+// packet there.
+func (c *Conn) followLocalMove(now time.Time) {
 	p := &c.path
 	if !p.rxAlt {
 		p.sendAlt = false
@@ -233,7 +236,7 @@ func (c *Conn) followLocalMove() {
 	if !o.alt || !sameAddr(o.addr, c.peerAddr) {
 		*o = offPath{addr: c.peerAddr, alt: true, validated: true}
 	}
-	if o.challengeOwed || o.challengeSent {
+	if o.challengeOwed || o.challengeSent && now.Sub(o.challengeAt) < c.rtt.PTO(c.peerMaxAckDelay()) {
 		return // already validating
 	}
 	o.challengeOwed = true
@@ -528,6 +531,7 @@ func (c *Conn) sendOffPath(buf []byte, now time.Time) (int, netip.AddrPort) {
 		b = (&wire.PathChallengeFrame{Data: o.challenge}).Append(b)
 		o.challengeOwed = false
 		o.challengeSent = true
+		o.challengeAt = now
 		c.path.challengesSent++
 	}
 	p.end = len(b)
