@@ -522,7 +522,7 @@ func (c *Conn) appendStreamFrames(w *frameWriter) {
 		switch {
 		case s.hasFramesToSend() && (len(w.b) > before || full) && !c.streamFlowBlocked(s):
 			q.push(s)
-		case s.hasSend && s.send.HasPending() && c.streams.sendWin.Available(c.streams.sentNew) == 0 && !s.connBlocked:
+		case s.hasSend && s.send.HasPending() && !s.send.HasResend() && c.streams.sendWin.Available(c.streams.sentNew) == 0 && !s.connBlocked:
 			s.inSendQueue = false
 			s.connBlocked = true
 			c.streams.connBlocked = append(c.streams.connBlocked, s)
@@ -535,10 +535,12 @@ func (c *Conn) appendStreamFrames(w *frameWriter) {
 	}
 }
 
-// streamFlowBlocked reports whether s has new data that flow control holds
-// back (it is queued again by MAX_DATA or MAX_STREAM_DATA).
+// streamFlowBlocked reports whether s has only new data that flow control
+// holds back (it is queued again by MAX_DATA or MAX_STREAM_DATA). Lost data
+// is never held back: the receiver may be waiting for it to free the very
+// credit that would unblock the rest.
 func (c *Conn) streamFlowBlocked(s *stream) bool {
-	if !s.hasSend || s.resetSent || s.resetOwed {
+	if !s.hasSend || s.resetSent || s.resetOwed || s.send.HasResend() {
 		return false
 	}
 	return s.sendWin.Available(s.highestSent) == 0 || c.streams.sendWin.Available(c.streams.sentNew) == 0

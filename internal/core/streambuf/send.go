@@ -74,6 +74,13 @@ func (b *SendBuffer) HasPending() bool {
 	return b.lost.Len() > 0 || b.sent < b.written || b.finPending()
 }
 
+// HasResend reports whether lost data, or a FIN with no data left to
+// send, waits to be sent: what flow control cannot hold back, since the
+// peer allowed it already.
+func (b *SendBuffer) HasResend() bool {
+	return b.lost.Len() > 0 || b.finPending()
+}
+
 // finPending reports whether a FIN-only frame is due: all data has been
 // sent and the FIN still has to be (re)sent.
 func (b *SendBuffer) finPending() bool {
