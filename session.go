@@ -230,11 +230,7 @@ func (s *Session) run(first *mux.Datagram) {
 		// flight rather than an ACK of the first datagram alone, sent
 		// ahead of it in a datagram of its own; the ACK goes with the
 		// flight as promptly (RFC 9000, Section 13.2.1).
-		select {
-		case d := <-s.inbox:
-			s.receive(d, s.inbox, false)
-		default:
-		}
+		s.drainReady()
 	}
 	for {
 		s.flush()

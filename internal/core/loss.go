@@ -427,6 +427,12 @@ func (c *Conn) onLossDetectionTimeout(now time.Time) {
 // nothing worth resending and are skipped.
 func (c *Conn) queueProbe(s *space) {
 	s.pingOwed = true
+	c.requeueForProbe(s)
+}
+
+// requeueForProbe queues again the data queueProbe describes, without
+// owing an ack-eliciting packet for it.
+func (c *Conn) requeueForProbe(s *space) {
 	if s.id != spaceApp {
 		for i := spaceInitial; i <= spaceHandshake; i++ {
 			t := &c.spaces[i]
@@ -488,8 +494,7 @@ func (c *Conn) onProbeSent() {
 		c.queueProbe(s)
 	case c.probeSplit && !c.cryptoPending():
 		c.probeSplit = false
-		c.queueProbe(s)
-		s.pingOwed = false
+		c.requeueForProbe(s)
 	}
 }
 

@@ -282,11 +282,11 @@ func (c *Conn) startValidation(now time.Time, resetCC bool) {
 // answer goes back on the path the challenge came from.
 func (c *Conn) onPathChallenge(data [8]byte) {
 	from := c.path.rxFrom
-	if c.onCurrentPath(from) && c.path.rxAlt == c.path.sendAlt {
-		c.pathResponse, c.pathResponseOwed = data, true
-		return
-	}
 	if c.onCurrentPath(from) {
+		if c.path.rxAlt == c.path.sendAlt {
+			c.pathResponse, c.pathResponseOwed = data, true
+			return
+		}
 		// A server's other local address, its preferred one (RFC 9000,
 		// Section 9.6.2): the PATH_RESPONSE leaves from there, alone
 		// (Section 8.2.2); nothing else does until the client moves.

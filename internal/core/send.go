@@ -522,7 +522,7 @@ func (c *Conn) appendStreamFrames(w *frameWriter) {
 		switch {
 		case s.hasFramesToSend() && (len(w.b) > before || full) && !c.streamFlowBlocked(s):
 			q.push(s)
-		case s.hasSend && s.send.HasPending() && !s.send.HasResend() && c.streams.sendWin.Available(c.streams.sentNew) == 0 && !s.connBlocked:
+		case s.hasSend && s.send.HasPending() && c.streams.sendWin.Available(c.streams.sentNew) == 0 && !s.connBlocked:
 			s.inSendQueue = false
 			s.connBlocked = true
 			c.streams.connBlocked = append(c.streams.connBlocked, s)
