@@ -97,6 +97,11 @@ type ClientOptions struct {
 	// its qlog events, which cost time on every packet); quince always
 	// counts them.
 	CountKeyUpdates bool
+	// BeforeClose, if set, is called once the files have arrived, before
+	// the client closes the connection: a run that resumes waits there
+	// for the server's session ticket, which comes after the handshake
+	// and could otherwise lose the race with a short exchange.
+	BeforeClose func(context.Context)
 }
 
 // An Action is something an endpoint does in the middle of a transfer.

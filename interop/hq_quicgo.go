@@ -92,6 +92,9 @@ func QuicGoClient(ctx context.Context, addr string, opts ClientOptions, files []
 	if cause := context.Cause(conn.Context()); cause != nil {
 		return ci, fmt.Errorf("quic-go connection ended early: %w", cause)
 	}
+	if opts.BeforeClose != nil {
+		opts.BeforeClose(ctx)
+	}
 	return ci, conn.CloseWithError(0, "")
 }
 

@@ -59,6 +59,9 @@ func QuinceClient(ctx context.Context, addr string, opts ClientOptions, files []
 	if cause := context.Cause(s.Context()); cause != nil {
 		return ci, fmt.Errorf("quince session ended early: %w", cause)
 	}
+	if opts.BeforeClose != nil {
+		opts.BeforeClose(ctx)
+	}
 	return ci, s.CloseWithError(0, "")
 }
 

@@ -136,8 +136,10 @@ func run(t *testing.T, p pair, s setup) (outcome, error) {
 	defer relay.Close()
 
 	clientTLS := c.ClientTLS(ALPN)
+	var tickets *ticketCache
 	if s.resume {
-		clientTLS.ClientSessionCache = tls.NewLRUClientSessionCache(4)
+		tickets = newTicketCache()
+		clientTLS.ClientSessionCache = tickets
 	}
 	start := time.Now()
 	for i := range s.conns {
@@ -145,11 +147,17 @@ func run(t *testing.T, p pair, s setup) (outcome, error) {
 		if !s.resume {
 			clientTLS = c.ClientTLS(ALPN)
 		}
-		ci, err := p.client.client(ctx, relay.Addr().String(), ClientOptions{
+		opts := ClientOptions{
 			Network: s.network, TLS: clientTLS, Versions: s.clientVersions,
 			Early: s.early, CountKeyUpdates: s.keyCount,
 			Action: s.clientAction, ActionAfter: s.actionAfter,
-		}, s.files)
+		}
+		if tickets != nil && i == 0 {
+			// The next connections resume this one: keep it open
+			// until its ticket has arrived.
+			opts.BeforeClose = tickets.wait
+		}
+		ci, err := p.client.client(ctx, relay.Addr().String(), opts, s.files)
 		cancel()
 		if err != nil {
 			return out, fmt.Errorf("%s client, connection %d of %d: %w", p.client.name, i+1, s.conns, err)
@@ -554,4 +562,35 @@ var knownFailures = map[string]string{
 	// None now. (handshakeloss and handshakecorruption quince-quince were
 	// here until the PTO probes of a two-datagram flight carried both of
 	// its halves.)
+}
+
+// ticketCache is a client session cache that tells when it first stores a
+// session ticket.
+type ticketCache struct {
+	tls.ClientSessionCache
+	once sync.Once
+	put  chan struct{} // closed on the first Put of a session
+}
+
+func newTicketCache() *ticketCache {
+	return &ticketCache{ClientSessionCache: tls.NewLRUClientSessionCache(4), put: make(chan struct{})}
+}
+
+func (c *ticketCache) Put(key string, cs *tls.ClientSessionState) {
+	c.ClientSessionCache.Put(key, cs)
+	if cs != nil {
+		c.once.Do(func() { close(c.put) })
+	}
+}
+
+// wait waits for a ticket, for at most two seconds: a server that sends
+// none fails the case's own check.
+func (c *ticketCache) wait(ctx context.Context) {
+	t := time.NewTimer(2 * time.Second)
+	defer t.Stop()
+	select {
+	case <-c.put:
+	case <-t.C:
+	case <-ctx.Done():
+	}
 }
